@@ -1,0 +1,4 @@
+//! One module per subcommand: turns parsed CLI args into settings and calls the library modules.
+
+pub mod env;
+pub mod run;
