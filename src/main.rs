@@ -4,6 +4,8 @@ mod cli;
 mod cmd;
 mod context;
 mod rules;
+pub mod session;
+pub mod ui;
 
 use std::process::ExitCode;
 
