@@ -2,8 +2,11 @@
 
 mod cli;
 mod cmd;
+mod config;
 mod context;
+mod diag;
 mod rules;
+mod theme;
 
 use std::process::ExitCode;
 
@@ -14,6 +17,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Run(args) => cmd::run::main(args),
         cli::Command::Env(args) => cmd::env::main(args),
+        cli::Command::Config(args) => cmd::config::main(args),
+        cli::Command::Completions(args) => cmd::config::completions(args),
+        cli::Command::Man => cmd::config::man(),
     };
     match result {
         Ok(code) => code,
