@@ -4,6 +4,7 @@ mod cli;
 mod cmd;
 mod config;
 mod context;
+mod demo;
 mod diag;
 mod rules;
 mod theme;
