@@ -2,9 +2,13 @@
 
 mod cli;
 mod cmd;
+mod config;
 mod context;
+mod demo;
+mod diag;
 mod rules;
 pub mod session;
+mod theme;
 pub mod ui;
 
 use std::process::ExitCode;
@@ -16,6 +20,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Run(args) => cmd::run::main(args),
         cli::Command::Env(args) => cmd::env::main(args),
+        cli::Command::Config(args) => cmd::config::main(args),
+        cli::Command::Completions(args) => cmd::config::completions(args),
+        cli::Command::Man => cmd::config::man(),
     };
     match result {
         Ok(code) => code,
