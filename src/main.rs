@@ -1,5 +1,6 @@
 //! overwatch: a terminal UI that supervises coding-agent sessions. See ARCHITECTURE.md.
 
+mod app;
 mod cli;
 mod cmd;
 mod config;
@@ -8,6 +9,7 @@ mod demo;
 mod diag;
 mod rules;
 pub mod session;
+mod terminal;
 mod theme;
 pub mod ui;
 
