@@ -13,6 +13,9 @@ mod pty;
 mod pty_io;
 mod replies;
 
+#[cfg(test)]
+mod model_tests;
+
 pub use input::{encode_focus, encode_key, encode_mouse, encode_paste};
 pub(crate) use model::push_cell_text as model_cell_text;
 pub use model::{CursorShape, CursorState, PaneSize, TerminalModel};
