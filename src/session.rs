@@ -14,6 +14,8 @@ mod pty_io;
 mod replies;
 
 #[cfg(test)]
+mod input_tests;
+#[cfg(test)]
 mod model_tests;
 
 pub use input::{encode_focus, encode_key, encode_mouse, encode_paste};

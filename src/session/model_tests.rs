@@ -264,9 +264,10 @@ fn resize_changes_the_grid_and_reports() {
 #[test]
 fn osc_10_11_answers_follow_the_palette() {
     let mut m = model(20, 3);
-    let mut palette = super::Palette::default();
-    palette.background = super::Rgb::hex(0xfafafa);
-    m.set_palette(palette);
+    m.set_palette(super::Palette {
+        background: super::Rgb::hex(0xfafafa),
+        ..Default::default()
+    });
     m.feed(b"\x1b]11;?\x07");
     assert_eq!(m.take_replies(), b"\x1b]11;rgb:fafa/fafa/fafa\x07");
 }
