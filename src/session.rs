@@ -17,6 +17,8 @@ mod replies;
 mod input_tests;
 #[cfg(test)]
 mod model_tests;
+#[cfg(test)]
+mod pty_tests;
 
 pub use input::{encode_focus, encode_key, encode_mouse, encode_paste};
 pub(crate) use model::push_cell_text as model_cell_text;
