@@ -1,0 +1,329 @@
+//! End-to-end tests of `overwatch run` through a real PTY: tmux plays the human's terminal
+//! (120×40), overwatch runs in it, and the agent runs in overwatch's own PTY.
+//!
+//! Every test uses its own tmux server (`tmux -L ow-test-<pid>-<n>`), so they run in parallel, and
+//! kills it on drop even when an assertion fails. Waits poll `capture-pane` with a timeout and
+//! report the last screen when they give up.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+const TIMEOUT: Duration = Duration::from_secs(15);
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+/// A tmux server with one 120×40 session running `command` under `sh -c`.
+struct Tmux {
+    socket: String,
+    _config_home: tempfile::TempDir,
+}
+
+impl Tmux {
+    /// Starts `overwatch <args>` in a fresh tmux server. After overwatch exits, the pane prints
+    /// `EXIT=<code>` and stays open so its screen can be inspected.
+    fn overwatch(args: &str, env: &[(&str, &str)]) -> Tmux {
+        let config_home = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+        let socket = format!(
+            "ow-test-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        );
+        let mut vars = format!(
+            "XDG_CONFIG_HOME={} PS1='$ ' TERM=xterm-256color",
+            config_home.path().display()
+        );
+        for (k, v) in env {
+            vars.push_str(&format!(" {k}='{v}'"));
+        }
+        let command = format!(
+            "env {vars} {} {args}; echo EXIT=$?; sleep 600",
+            bin().display()
+        );
+        let tmux = Tmux {
+            socket,
+            _config_home: config_home,
+        };
+        tmux.run(&["new-session", "-d", "-x", "120", "-y", "40", &command]);
+        tmux
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(["-f", "/dev/null"])
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("running tmux {args:?}: {e}"));
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    /// Types keys (tmux key names: `Enter`, `C-]`, `PageUp`, or literal text).
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "0"];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    /// Types literal text (no key-name lookup).
+    fn text(&self, text: &str) {
+        self.run(&["send-keys", "-t", "0", "-l", text]);
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "0"]).stdout).into_owned()
+    }
+
+    fn display(&self, format: &str) -> String {
+        String::from_utf8_lossy(&self.run(&["display", "-p", "-t", "0", format]).stdout)
+            .trim()
+            .to_string()
+    }
+
+    /// Polls the screen until `predicate` holds; panics with `what` and the last screen.
+    fn wait_until(&self, what: &str, predicate: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if predicate(&screen) {
+                return screen;
+            }
+            if start.elapsed() > TIMEOUT {
+                panic!("timed out waiting for {what}; last screen:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        self.wait_until(&format!("{text:?} on screen"), |s| s.contains(text))
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_overwatch"))
+}
+
+/// The agent's pid, read from the status bar (`pid 1234`).
+fn agent_pid(screen: &str) -> u32 {
+    let first = screen.lines().next().unwrap_or_default();
+    let after = first
+        .split("pid ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no pid in status bar: {first}"));
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    digits
+        .parse()
+        .unwrap_or_else(|e| panic!("pid in {first:?}: {e}"))
+}
+
+/// The process state letter from /proc (`R`, `S`, `T` = stopped), or None when it is gone.
+fn process_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(')').next()?.trim().chars().next()
+}
+
+fn tmux_available() -> bool {
+    Command::new("tmux").arg("-V").output().is_ok()
+}
+
+macro_rules! require_tmux {
+    () => {
+        if !tmux_available() {
+            eprintln!("skipping: tmux is not installed (apt-get install tmux)");
+            return;
+        }
+    };
+}
+
+/// bash works as in a terminal; the pane is laid out; its exit code becomes overwatch's.
+#[test]
+fn bash_echoes_and_exit_code_propagates() {
+    require_tmux!();
+    let t = Tmux::overwatch("run -- bash --norc", &[]);
+    t.wait_for("$ ");
+    t.text("echo hi-$((6*7))");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("hi-42");
+    let first = screen.lines().next().unwrap_or_default();
+    assert!(
+        first.contains("overwatch") && first.contains("● running"),
+        "{first}"
+    );
+    assert!(first.contains("bash --norc"), "{first}");
+    assert!(
+        screen.contains("[Context]"),
+        "side panel missing:\n{screen}"
+    );
+    assert!(
+        screen.lines().any(|l| l.contains("Ctrl-] then:")),
+        "help bar missing"
+    );
+
+    t.text("exit 7");
+    t.keys(&["Enter"]);
+    t.wait_for("agent exited with 7 — press any key");
+    t.keys(&["x"]);
+    t.wait_for("EXIT=7");
+    assert_eq!(t.display("#{alternate_on}"), "0", "still in the alt screen");
+}
+
+/// `less` switches the agent to its alternate screen; quitting it restores the shell's screen.
+#[test]
+fn less_shows_its_alt_screen_and_quits() {
+    require_tmux!();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let file = dir.path().join("numbers.txt");
+    let text: String = (1..=200).map(|i| format!("line number {i}\n")).collect();
+    std::fs::write(&file, text).unwrap_or_else(|e| panic!("writing {}: {e}", file.display()));
+    let t = Tmux::overwatch("run -- bash --norc", &[("LESS", "")]);
+    t.wait_for("$ ");
+    t.text("echo before-less");
+    t.keys(&["Enter"]);
+    t.wait_for("before-less");
+    t.text(&format!("less {}", file.display()));
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("line number 37");
+    assert!(
+        !screen.contains("before-less"),
+        "less should own the alt screen:\n{screen}"
+    );
+    assert!(
+        !screen.contains("line number 39"),
+        "less must fit the agent pane (38 rows)"
+    );
+    t.keys(&["q"]);
+    let screen = t.wait_for("before-less");
+    assert!(!screen.contains("line number 37"), "{screen}");
+    t.keys(&["C-]", "q", "y"]);
+    t.wait_for("EXIT=");
+}
+
+/// A curses program renders (colours, box drawing, positioned text) and reads keys.
+#[test]
+fn curses_program_renders_and_reads_keys() {
+    require_tmux!();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let script = dir.path().join("ui.py");
+    std::fs::write(
+        &script,
+        r#"import curses, sys
+def main(w):
+    curses.curs_set(0)
+    h, width = w.getmaxyx()
+    w.border()
+    w.addstr(h // 2, 2, f"curses size {width}x{h}", curses.A_REVERSE)
+    w.addstr(h // 2 + 1, 2, "press k")
+    w.refresh()
+    while w.getkey() != "k":
+        pass
+    return 5
+sys.exit(curses.wrapper(main))
+"#,
+    )
+    .unwrap_or_else(|e| panic!("writing the script: {e}"));
+    let t = Tmux::overwatch(&format!("run -- python3 {}", script.display()), &[]);
+    // The PTY is the agent pane (120 - 45 side panel = 75 columns, 40 - 2 bars = 38 rows).
+    let screen = t.wait_for("curses size 75x38");
+    assert!(
+        screen.contains("┌") || screen.contains("lqq"),
+        "border:\n{screen}"
+    );
+    t.keys(&["k"]);
+    t.wait_for("agent exited with 5");
+    t.keys(&["Enter"]);
+    t.wait_for("EXIT=5");
+}
+
+/// Prefix p stops the agent's process group (its output freezes) and resumes it; quitting while
+/// the agent runs asks first.
+#[test]
+fn pause_stops_the_agent_and_quit_asks() {
+    require_tmux!();
+    let t = Tmux::overwatch(
+        "run -- bash --norc -c 'i=0; while :; do i=$((i+1)); echo tick $i; sleep 0.05; done'",
+        &[],
+    );
+    let screen = t.wait_for("tick 5");
+    let pid = agent_pid(&screen);
+    t.keys(&["C-]", "p"]);
+    t.wait_for("PAUSED");
+    t.wait_until("the agent to be stopped", |_| {
+        process_state(pid) == Some('T')
+    });
+    let frozen = t.screen();
+    std::thread::sleep(Duration::from_millis(600));
+    let later = t.screen();
+    let agent_rows = |s: &str| -> Vec<String> {
+        s.lines()
+            .skip(1)
+            .take(38)
+            .map(|l| l.chars().take(75).collect())
+            .collect()
+    };
+    assert_eq!(
+        agent_rows(&frozen),
+        agent_rows(&later),
+        "output continued while paused"
+    );
+
+    t.keys(&["C-]", "p"]);
+    t.wait_for("● running");
+    t.wait_until("output to resume", |s| agent_rows(s) != agent_rows(&later));
+
+    t.keys(&["C-]", "q"]);
+    t.wait_for("Quit overwatch and stop it?");
+    t.keys(&["n"]);
+    t.wait_until("the question to close", |s| !s.contains("Quit overwatch"));
+    assert!(process_state(pid).is_some(), "n must keep the agent");
+    t.keys(&["C-]", "q", "y"]);
+    t.wait_for("EXIT=");
+    assert_eq!(
+        process_state(pid),
+        None,
+        "the agent must be gone after quit"
+    );
+}
+
+/// A panic inside the loop restores the terminal (main screen, cursor visible, cooked mode) and
+/// kills the agent's process group.
+#[test]
+fn terminal_is_restored_after_a_panic() {
+    require_tmux!();
+    let marker = format!("sleep {}", 900_000 + std::process::id() % 10_000);
+    let t = Tmux::overwatch(
+        &format!("run -- {marker}"),
+        &[("OVERWATCH_TEST_PANIC", "1"), ("RUST_BACKTRACE", "0")],
+    );
+    let screen = t.wait_for("EXIT=101");
+    assert!(
+        screen.contains("OVERWATCH_TEST_PANIC"),
+        "panic message:\n{screen}"
+    );
+    assert_eq!(t.display("#{alternate_on}"), "0", "left in the alt screen");
+    assert_eq!(t.display("#{cursor_flag}"), "1", "cursor left hidden");
+    // Cooked mode: the line discipline echoes what we type.
+    t.text("typed-after-panic");
+    t.wait_for("typed-after-panic");
+    let leftover = Command::new("pgrep")
+        .args(["-f", &format!("^{marker}$")])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    assert!(leftover.is_empty(), "agent survived the panic: {leftover}");
+}
