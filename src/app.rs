@@ -19,6 +19,9 @@ pub mod keymap;
 pub mod model;
 pub mod update;
 
+#[cfg(test)]
+mod flow_tests;
+
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;

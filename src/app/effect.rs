@@ -225,6 +225,13 @@ impl TestHost {
 #[cfg(test)]
 impl Host for TestHost {
     fn draw(&mut self, model: &Model) -> io::Result<()> {
+        // A real terminal changes size by itself; the test backend follows the model's screen.
+        let area = self.terminal.backend().buffer().area;
+        if (area.width, area.height) != (model.screen.width, model.screen.height) {
+            self.terminal
+                .backend_mut()
+                .resize(model.screen.width, model.screen.height);
+        }
         let Ok(_) = self.terminal.draw(|frame| crate::ui::render(frame, model));
         self.frames += 1;
         Ok(())
