@@ -1,146 +1,15 @@
 //! End-to-end tests of `overwatch run` through a real PTY: tmux plays the human's terminal
 //! (120×40), overwatch runs in it, and the agent runs in overwatch's own PTY.
 //!
-//! Every test uses its own tmux server (`tmux -L ow-test-<pid>-<n>`), so they run in parallel, and
-//! kills it on drop even when an assertion fails. Waits poll `capture-pane` with a timeout and
-//! report the last screen when they give up.
+//! Each test has its own tmux server and always kills it (see `support/tmux.rs`).
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+#[path = "support/tmux.rs"]
+mod tmux;
 
-const TIMEOUT: Duration = Duration::from_secs(15);
+use std::process::Command;
+use std::time::Duration;
 
-static NEXT: AtomicUsize = AtomicUsize::new(0);
-
-/// A tmux server with one 120×40 session running `command` under `sh -c`.
-struct Tmux {
-    socket: String,
-    _config_home: tempfile::TempDir,
-}
-
-impl Tmux {
-    /// Starts `overwatch <args>` in a fresh tmux server. After overwatch exits, the pane prints
-    /// `EXIT=<code>` and stays open so its screen can be inspected.
-    fn overwatch(args: &str, env: &[(&str, &str)]) -> Tmux {
-        let config_home = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
-        let socket = format!(
-            "ow-test-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::SeqCst)
-        );
-        let mut vars = format!(
-            "XDG_CONFIG_HOME={} PS1='$ ' TERM=xterm-256color",
-            config_home.path().display()
-        );
-        for (k, v) in env {
-            vars.push_str(&format!(" {k}='{v}'"));
-        }
-        let command = format!(
-            "env {vars} {} {args}; echo EXIT=$?; sleep 600",
-            bin().display()
-        );
-        let tmux = Tmux {
-            socket,
-            _config_home: config_home,
-        };
-        tmux.run(&["new-session", "-d", "-x", "120", "-y", "40", &command]);
-        tmux
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(["-f", "/dev/null"])
-            .args(args)
-            .output()
-            .unwrap_or_else(|e| panic!("running tmux {args:?}: {e}"));
-        assert!(
-            out.status.success(),
-            "tmux {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
-    }
-
-    /// Types keys (tmux key names: `Enter`, `C-]`, `PageUp`, or literal text).
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "0"];
-        args.extend_from_slice(keys);
-        self.run(&args);
-    }
-
-    /// Types literal text (no key-name lookup).
-    fn text(&self, text: &str) {
-        self.run(&["send-keys", "-t", "0", "-l", text]);
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "0"]).stdout).into_owned()
-    }
-
-    fn display(&self, format: &str) -> String {
-        String::from_utf8_lossy(&self.run(&["display", "-p", "-t", "0", format]).stdout)
-            .trim()
-            .to_string()
-    }
-
-    /// Polls the screen until `predicate` holds; panics with `what` and the last screen.
-    fn wait_until(&self, what: &str, predicate: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if predicate(&screen) {
-                return screen;
-            }
-            if start.elapsed() > TIMEOUT {
-                panic!("timed out waiting for {what}; last screen:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn wait_for(&self, text: &str) -> String {
-        self.wait_until(&format!("{text:?} on screen"), |s| s.contains(text))
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .output();
-    }
-}
-
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_overwatch"))
-}
-
-/// The agent's pid, read from the status bar (`pid 1234`).
-fn agent_pid(screen: &str) -> u32 {
-    let first = screen.lines().next().unwrap_or_default();
-    let after = first
-        .split("pid ")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no pid in status bar: {first}"));
-    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
-    digits
-        .parse()
-        .unwrap_or_else(|e| panic!("pid in {first:?}: {e}"))
-}
-
-/// The process state letter from /proc (`R`, `S`, `T` = stopped), or None when it is gone.
-fn process_state(pid: u32) -> Option<char> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat.rsplit(')').next()?.trim().chars().next()
-}
-
-fn tmux_available() -> bool {
-    Command::new("tmux").arg("-V").output().is_ok()
-}
+use tmux::{Launch, Tmux, agent_pid, agent_rows, layout_defect, process_state, tmux_available};
 
 macro_rules! require_tmux {
     () => {
@@ -151,28 +20,27 @@ macro_rules! require_tmux {
     };
 }
 
+fn overwatch(args: &str, env: &[(&str, &str)]) -> Tmux {
+    Tmux::start(Launch {
+        args,
+        env,
+        ..Launch::default()
+    })
+}
+
 /// bash works as in a terminal; the pane is laid out; its exit code becomes overwatch's.
 #[test]
 fn bash_echoes_and_exit_code_propagates() {
     require_tmux!();
-    let t = Tmux::overwatch("run -- bash --norc", &[]);
+    let t = overwatch("run -- bash --norc", &[]);
     t.wait_for("$ ");
     t.text("echo hi-$((6*7))");
     t.keys(&["Enter"]);
     let screen = t.wait_for("hi-42");
-    let first = screen.lines().next().unwrap_or_default();
+    assert_eq!(layout_defect(&screen, "bash --norc"), None, "{screen}");
     assert!(
-        first.contains("overwatch") && first.contains("● running"),
-        "{first}"
-    );
-    assert!(first.contains("bash --norc"), "{first}");
-    assert!(
-        screen.contains("[Context]"),
-        "side panel missing:\n{screen}"
-    );
-    assert!(
-        screen.lines().any(|l| l.contains("Ctrl-] then:")),
-        "help bar missing"
+        screen.contains("● running") && screen.contains("[Context]"),
+        "{screen}"
     );
 
     t.text("exit 7");
@@ -191,7 +59,7 @@ fn less_shows_its_alt_screen_and_quits() {
     let file = dir.path().join("numbers.txt");
     let text: String = (1..=200).map(|i| format!("line number {i}\n")).collect();
     std::fs::write(&file, text).unwrap_or_else(|e| panic!("writing {}: {e}", file.display()));
-    let t = Tmux::overwatch("run -- bash --norc", &[("LESS", "")]);
+    let t = overwatch("run -- bash --norc", &[("LESS", "")]);
     t.wait_for("$ ");
     t.text("echo before-less");
     t.keys(&["Enter"]);
@@ -237,7 +105,7 @@ sys.exit(curses.wrapper(main))
 "#,
     )
     .unwrap_or_else(|e| panic!("writing the script: {e}"));
-    let t = Tmux::overwatch(&format!("run -- python3 {}", script.display()), &[]);
+    let t = overwatch(&format!("run -- python3 {}", script.display()), &[]);
     // The PTY is the agent pane (120 - 45 side panel = 75 columns, 40 - 2 bars = 38 rows).
     let screen = t.wait_for("curses size 75x38");
     assert!(
@@ -255,7 +123,7 @@ sys.exit(curses.wrapper(main))
 #[test]
 fn pause_stops_the_agent_and_quit_asks() {
     require_tmux!();
-    let t = Tmux::overwatch(
+    let t = overwatch(
         "run -- bash --norc -c 'i=0; while :; do i=$((i+1)); echo tick $i; sleep 0.05; done'",
         &[],
     );
@@ -269,13 +137,6 @@ fn pause_stops_the_agent_and_quit_asks() {
     let frozen = t.screen();
     std::thread::sleep(Duration::from_millis(600));
     let later = t.screen();
-    let agent_rows = |s: &str| -> Vec<String> {
-        s.lines()
-            .skip(1)
-            .take(38)
-            .map(|l| l.chars().take(75).collect())
-            .collect()
-    };
     assert_eq!(
         agent_rows(&frozen),
         agent_rows(&later),
@@ -306,7 +167,7 @@ fn pause_stops_the_agent_and_quit_asks() {
 fn terminal_is_restored_after_a_panic() {
     require_tmux!();
     let marker = format!("sleep {}", 900_000 + std::process::id() % 10_000);
-    let t = Tmux::overwatch(
+    let t = overwatch(
         &format!("run -- {marker}"),
         &[("OVERWATCH_TEST_PANIC", "1"), ("RUST_BACKTRACE", "0")],
     );
