@@ -7,7 +7,7 @@
 //! shut down SIGKILLs the group and its known descendants.
 
 use std::ffi::OsString;
-use std::os::fd::OwnedFd;
+use std::os::fd::{BorrowedFd, FromRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -169,6 +169,14 @@ fn os_err(doing: &'static str) -> impl FnOnce(nix::errno::Errno) -> SessionError
     }
 }
 
+/// Duplicates `fd` with close-on-exec, so processes overwatch starts later (git, probes, a second
+/// agent) never inherit the master: one inherited copy would keep the PTY from ever hanging up.
+fn dup_cloexec(fd: BorrowedFd<'_>) -> nix::Result<OwnedFd> {
+    let raw = fcntl(fd, FcntlArg::F_DUPFD_CLOEXEC(0))?;
+    // SAFETY: F_DUPFD_CLOEXEC returned a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(raw) })
+}
+
 fn spawn_thread(
     name: String,
     body: impl FnOnce() + Send + 'static,
@@ -244,13 +252,13 @@ impl AgentPty {
             source: std::io::ErrorKind::NotFound.into(),
         })?;
         // SAFETY: `raw` is the master's open descriptor and `master` outlives this borrow.
-        let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(raw) };
+        let borrowed = unsafe { BorrowedFd::borrow_raw(raw) };
         // We dup the master ourselves instead of portable-pty's `take_writer`: its writer sends
         // "\n" + VEOF when dropped, which would submit a half-typed prompt in the agent.
-        let reader_fd = nix::unistd::dup(borrowed)
-            .map_err(os_err("duplicating the PTY master for the reader"))?;
-        let writer_fd = nix::unistd::dup(borrowed)
-            .map_err(os_err("duplicating the PTY master for the writer"))?;
+        let reader_fd =
+            dup_cloexec(borrowed).map_err(os_err("duplicating the PTY master for the reader"))?;
+        let writer_fd =
+            dup_cloexec(borrowed).map_err(os_err("duplicating the PTY master for the writer"))?;
         // Non-blocking so reader and writer can also poll the stop pipe (flag is shared by all dups).
         let flags = fcntl(&writer_fd, FcntlArg::F_GETFL).map_err(os_err("reading PTY flags"))?;
         fcntl(
@@ -259,7 +267,7 @@ impl AgentPty {
         )
         .map_err(os_err("making the PTY master non-blocking"))?;
         let (wake_read, wake_write) =
-            nix::unistd::pipe().map_err(os_err("creating the PTY stop pipe"))?;
+            nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(os_err("creating the PTY stop pipe"))?;
         let stop = Arc::new(Stop {
             flag: Default::default(),
             wake: wake_read,

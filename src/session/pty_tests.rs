@@ -233,3 +233,21 @@ fn spawning_a_missing_program_is_a_clear_error() {
     assert!(err.to_string().contains("/nonexistent/agent"), "{err}");
     assert!(AgentPty::spawn(spec(&[])).is_err());
 }
+
+#[test]
+fn other_programs_overwatch_starts_do_not_inherit_the_pty_master() {
+    let (pty, mut rx) =
+        AgentPty::spawn(spec(&["bash", "-c", "echo ready; sleep 100; :"])).expect("spawn");
+    drain(&mut rx, |out| contains(out, "ready"));
+    // A later std::process::Command (git, a probe) must not hold the master open.
+    let out = std::process::Command::new("sh")
+        .args(["-c", "ls -l /proc/$$/fd"])
+        .output()
+        .expect("run sh");
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !listing.contains("ptmx") && !listing.contains("/dev/pts"),
+        "{listing}"
+    );
+    pty.shutdown(Duration::from_millis(200));
+}
