@@ -337,15 +337,15 @@ impl AgentPty {
             })
     }
 
-    /// SIGSTOP to the agent's process group (the kill switch's pause).
+    /// SIGSTOP to the agent's process group and every process group of its tree (the kill
+    /// switch's pause; a shell agent with job control runs commands in their own groups).
     pub fn pause(&self) -> Result<(), SessionError> {
-        procs::signal_group(self.pid, Signal::SIGSTOP)
-            .map_err(os_err("pausing the agent (SIGSTOP)"))
+        procs::signal_tree(self.pid, Signal::SIGSTOP).map_err(os_err("pausing the agent (SIGSTOP)"))
     }
 
-    /// SIGCONT to the agent's process group.
+    /// SIGCONT to the same process groups as `pause`.
     pub fn resume(&self) -> Result<(), SessionError> {
-        procs::signal_group(self.pid, Signal::SIGCONT)
+        procs::signal_tree(self.pid, Signal::SIGCONT)
             .map_err(os_err("resuming the agent (SIGCONT)"))
     }
 
@@ -360,7 +360,7 @@ impl AgentPty {
     /// A paused group is resumed first so it can see the hangup.
     pub fn shutdown(mut self, grace: Duration) -> ShutdownReport {
         let tree = procs::agent_tree(self.pid);
-        let _ = procs::signal_group(self.pid, Signal::SIGCONT);
+        let _ = procs::signal_tree(self.pid, Signal::SIGCONT);
         self.close_pty();
         let mut report = ShutdownReport {
             status: self.exit.wait(grace),

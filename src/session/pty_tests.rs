@@ -140,9 +140,15 @@ fn writer_and_resize_reach_the_agent() {
 }
 
 #[test]
-fn pause_stops_and_resume_continues_the_group() {
-    let (pty, mut rx) =
-        AgentPty::spawn(spec(&["bash", "-c", "sleep 100 & echo ready; wait"])).expect("spawn");
+fn pause_stops_and_resume_continues_every_group_of_the_agent() {
+    // `set -m`: job control puts the background sleep in its own process group, as an interactive
+    // shell agent does with every command.
+    let (pty, mut rx) = AgentPty::spawn(spec(&[
+        "bash",
+        "-c",
+        "set -m; sleep 100 & echo ready; while :; do sleep 0.2; done",
+    ]))
+    .expect("spawn");
     drain(&mut rx, |out| contains(out, "ready"));
     let pid = pty.pgid().expect("pgid");
     wait_for("the background sleep", || {
