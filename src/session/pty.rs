@@ -22,6 +22,7 @@ use portable_pty::{CommandBuilder, MasterPty, PtySize, native_pty_system};
 use super::model::PaneSize;
 use super::procs;
 use super::pty_io::{self, ExitSlot, Stop};
+
 /// Errors at the PTY boundary.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
@@ -105,7 +106,9 @@ impl ExitStatus {
 pub enum PtyEvent {
     /// A chunk of output (at most 64 KiB).
     Output(Vec<u8>),
-    /// The agent exited; sent after the reader has drained the output (or after 200 ms).
+    /// The agent exited; sent after the reader has drained the output (or after 200 ms, when a
+    /// leftover descendant keeps the PTY open). `Code(-1)` if the status was lost (ECHILD: someone
+    /// else reaped the agent).
     Exited(ExitStatus),
 }
 
