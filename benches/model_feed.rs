@@ -107,7 +107,8 @@ fn frame(rng: &mut Rng, out: &mut String) {
             2 => out.push_str("\x1b[7m\x1b[3m"),
             _ => out.push_str("\x1b[4m\x1b[48;5;236m"),
         }
-        words(rng, out, 60 + rng.below(40) as usize);
+        let width = 60 + rng.below(40) as usize;
+        words(rng, out, width);
         let _ = write!(
             out,
             "\x1b[0m\x1b[K\x1b[{row};{COLS}H\x1b[38;5;174m│\x1b[39m"
@@ -129,9 +130,10 @@ fn frame(rng: &mut Rng, out: &mut String) {
 
 /// Codex-style history insertion above an inline viewport: scroll region, newline, write, reset.
 fn history_insert(rng: &mut Rng, out: &mut String) {
-    let _ = write!(out, "\x1b[1;{}r\x1b[{};1H\n", ROWS - 13, ROWS - 13);
+    let _ = writeln!(out, "\x1b[1;{}r\x1b[{};1H", ROWS - 13, ROWS - 13);
     out.push_str("\x1b[32m• \x1b[39m");
-    words(rng, out, 40 + rng.below(70) as usize);
+    let width = 40 + rng.below(70) as usize;
+    words(rng, out, width);
     out.push_str("\x1b[r");
 }
 
@@ -139,7 +141,8 @@ fn history_insert(rng: &mut Rng, out: &mut String) {
 fn log_lines(rng: &mut Rng, out: &mut String) {
     for _ in 0..20 {
         let _ = write!(out, "\x1b[3{}m", 1 + rng.below(6));
-        words(rng, out, 30 + rng.below(80) as usize);
+        let width = 30 + rng.below(80) as usize;
+        words(rng, out, width);
         out.push_str("\x1b[0m\r\n");
     }
 }

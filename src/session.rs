@@ -20,7 +20,7 @@ mod model_tests;
 #[cfg(test)]
 mod pty_tests;
 
-pub use input::{encode_focus, encode_key, encode_mouse, encode_paste};
+pub use input::{encode_alternate_scroll, encode_focus, encode_key, encode_mouse, encode_paste};
 pub(crate) use model::push_cell_text as model_cell_text;
 pub use model::{CursorShape, CursorState, PaneSize, TerminalModel};
 pub use modes::{InputModes, KittyFlags, MouseEncoding, MouseMode, Palette, Rgb};

@@ -256,6 +256,22 @@ pub fn encode_focus(gained: bool, modes: &InputModes) -> Option<Vec<u8>> {
     })
 }
 
+/// Arrow keys to send for a wheel event when the agent is on the alternate screen with alternate
+/// scroll (1007) on and mouse reporting off (Codex sets this): `lines` presses of Up/Down, honouring
+/// DECCKM. `None` otherwise (then the wheel scrolls overwatch's own scrollback view).
+pub fn encode_alternate_scroll(ev: &MouseEvent, lines: u8, modes: &InputModes) -> Option<Vec<u8>> {
+    if modes.mouse != MouseMode::Off || !modes.alt_screen || !modes.alternate_scroll {
+        return None;
+    }
+    let fin = match ev.kind {
+        MouseEventKind::ScrollUp => b'A',
+        MouseEventKind::ScrollDown => b'B',
+        _ => return None,
+    };
+    let one = [ESC, if modes.app_cursor { b'O' } else { b'[' }, fin];
+    Some(one.repeat(usize::from(lines)))
+}
+
 /// Encodes a mouse event at screen cell (`ev.column`, `ev.row`) for a pane whose top-left screen cell
 /// is `pane_origin` (column, row). `None` when the agent did not enable reporting for this kind of
 /// event, the event is left of/above the pane, or X10 cannot encode the coordinates (> 223).

@@ -5,7 +5,7 @@ use crossterm::event::{
 };
 
 use super::modes::{InputModes, KittyFlags, MouseEncoding, MouseMode};
-use super::{encode_focus, encode_key, encode_mouse, encode_paste};
+use super::{encode_alternate_scroll, encode_focus, encode_key, encode_mouse, encode_paste};
 
 fn key(code: KeyCode, mods: M) -> KeyEvent {
     KeyEvent::new(code, mods)
@@ -383,4 +383,39 @@ fn mouse_events_encode_relative_to_the_pane_in_the_agents_encoding() {
             "{name}"
         );
     }
+}
+
+#[test]
+fn wheel_becomes_arrows_only_on_the_alt_screen_with_1007_and_no_mouse_reporting() {
+    let codex = InputModes {
+        alt_screen: true,
+        alternate_scroll: true,
+        ..Default::default()
+    };
+    let up = mouse(MouseEventKind::ScrollUp, 3, 3, M::NONE);
+    let down = mouse(MouseEventKind::ScrollDown, 3, 3, M::NONE);
+    assert_eq!(
+        encode_alternate_scroll(&up, 3, &codex).as_deref(),
+        Some(&b"\x1b[A\x1b[A\x1b[A"[..])
+    );
+    let deckm = InputModes {
+        app_cursor: true,
+        ..codex
+    };
+    assert_eq!(
+        encode_alternate_scroll(&down, 1, &deckm).as_deref(),
+        Some(&b"\x1bOB"[..])
+    );
+    let main_screen = InputModes {
+        alt_screen: false,
+        ..codex
+    };
+    assert_eq!(encode_alternate_scroll(&up, 3, &main_screen), None);
+    let reporting = InputModes {
+        mouse: MouseMode::Click,
+        ..codex
+    };
+    assert_eq!(encode_alternate_scroll(&up, 3, &reporting), None);
+    let click = mouse(MouseEventKind::Down(MouseButton::Left), 3, 3, M::NONE);
+    assert_eq!(encode_alternate_scroll(&click, 3, &codex), None);
 }

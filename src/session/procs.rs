@@ -4,6 +4,7 @@
 //! Invariant: never signal pid/pgid ≤ 1 (`kill(-1)` would hit every process we may signal).
 
 use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
@@ -13,6 +14,7 @@ use nix::unistd::Pid;
 pub(crate) struct ProcInfo {
     pub pid: i32,
     pub ppid: i32,
+    pub pgrp: i32,
     pub session: i32,
     /// Clock ticks after boot; distinguishes a reused pid.
     pub start_time: u64,
@@ -33,6 +35,7 @@ pub(crate) fn parse_stat(text: &str) -> Option<ProcInfo> {
         pid,
         state: rest.first()?.chars().next()?,
         ppid: rest.get(1)?.parse().ok()?,
+        pgrp: rest.get(2)?.parse().ok()?,
         session: rest.get(3)?.parse().ok()?,
         start_time: rest.get(19)?.parse().ok()?,
         comm,
@@ -98,12 +101,22 @@ pub(crate) fn kill_leftovers(root: i32, snapshot: &[ProcInfo]) -> Vec<(u32, Stri
             targets.push(p);
         }
     }
-    targets
+    let killed: Vec<ProcInfo> = targets
         .into_iter()
         .filter(|p| p.pid > 1 && p.state != 'Z' && p.pid != std::process::id() as i32)
         .filter(|p| kill(Pid::from_raw(p.pid), Signal::SIGKILL).is_ok())
-        .map(|p| (p.pid as u32, p.comm))
-        .collect()
+        .collect();
+    // SIGKILL is delivered asynchronously; wait (≤ 1 s) until each is gone or a zombie, so the
+    // caller's report of "nothing left" is true when it returns.
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < deadline
+        && killed.iter().any(|p| {
+            read_proc(p.pid).is_some_and(|now| now.start_time == p.start_time && now.state != 'Z')
+        })
+    {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    killed.into_iter().map(|p| (p.pid as u32, p.comm)).collect()
 }
 
 /// Sends `signal` to process group `pgid`; refuses pgid ≤ 1.
@@ -112,6 +125,22 @@ pub(crate) fn signal_group(pgid: i32, signal: Signal) -> nix::Result<()> {
         return Err(nix::errno::Errno::EINVAL);
     }
     killpg(Pid::from_raw(pgid), signal)
+}
+
+/// Sends `signal` to the agent's process group `root` and to every other process group its tree
+/// uses (a shell agent with job control runs each command in its own group, which a signal to the
+/// agent's group alone would miss). Never signals overwatch's own group.
+pub(crate) fn signal_tree(root: i32, signal: Signal) -> nix::Result<()> {
+    signal_group(root, signal)?;
+    let own = nix::unistd::getpgrp().as_raw();
+    let mut groups: Vec<i32> = agent_tree(root).iter().map(|p| p.pgrp).collect();
+    groups.sort_unstable();
+    groups.dedup();
+    for pgid in groups.into_iter().filter(|g| *g != root && *g != own) {
+        // A group may have vanished since /proc was read; that is not an error.
+        let _ = signal_group(pgid, signal);
+    }
+    Ok(())
 }
 
 /// SIGKILL to process group `pgid` (the agent's pid). Only a `kill(2)` call, so it is
@@ -132,6 +161,7 @@ mod tests {
         assert_eq!(p.comm, "we(ird) name");
         assert_eq!(p.state, 'T');
         assert_eq!(p.ppid, 100);
+        assert_eq!(p.pgrp, 4242);
         assert_eq!(p.session, 4242);
         assert_eq!(p.start_time, 987654);
     }

@@ -7,7 +7,7 @@
 //! shut down SIGKILLs the group and its known descendants.
 
 use std::ffi::OsString;
-use std::os::fd::OwnedFd;
+use std::os::fd::{BorrowedFd, FromRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -22,6 +22,7 @@ use portable_pty::{CommandBuilder, MasterPty, PtySize, native_pty_system};
 use super::model::PaneSize;
 use super::procs;
 use super::pty_io::{self, ExitSlot, Stop};
+
 /// Errors at the PTY boundary.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
@@ -105,7 +106,9 @@ impl ExitStatus {
 pub enum PtyEvent {
     /// A chunk of output (at most 64 KiB).
     Output(Vec<u8>),
-    /// The agent exited; sent after the reader has drained the output (or after 200 ms).
+    /// The agent exited; sent after the reader has drained the output (or after 200 ms, when a
+    /// leftover descendant keeps the PTY open). `Code(-1)` if the status was lost (ECHILD: someone
+    /// else reaped the agent).
     Exited(ExitStatus),
 }
 
@@ -167,6 +170,14 @@ fn os_err(doing: &'static str) -> impl FnOnce(nix::errno::Errno) -> SessionError
         doing,
         source: std::io::Error::from(errno),
     }
+}
+
+/// Duplicates `fd` with close-on-exec, so processes overwatch starts later (git, probes, a second
+/// agent) never inherit the master: one inherited copy would keep the PTY from ever hanging up.
+fn dup_cloexec(fd: BorrowedFd<'_>) -> nix::Result<OwnedFd> {
+    let raw = fcntl(fd, FcntlArg::F_DUPFD_CLOEXEC(0))?;
+    // SAFETY: F_DUPFD_CLOEXEC returned a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(raw) })
 }
 
 fn spawn_thread(
@@ -244,13 +255,13 @@ impl AgentPty {
             source: std::io::ErrorKind::NotFound.into(),
         })?;
         // SAFETY: `raw` is the master's open descriptor and `master` outlives this borrow.
-        let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(raw) };
+        let borrowed = unsafe { BorrowedFd::borrow_raw(raw) };
         // We dup the master ourselves instead of portable-pty's `take_writer`: its writer sends
         // "\n" + VEOF when dropped, which would submit a half-typed prompt in the agent.
-        let reader_fd = nix::unistd::dup(borrowed)
-            .map_err(os_err("duplicating the PTY master for the reader"))?;
-        let writer_fd = nix::unistd::dup(borrowed)
-            .map_err(os_err("duplicating the PTY master for the writer"))?;
+        let reader_fd =
+            dup_cloexec(borrowed).map_err(os_err("duplicating the PTY master for the reader"))?;
+        let writer_fd =
+            dup_cloexec(borrowed).map_err(os_err("duplicating the PTY master for the writer"))?;
         // Non-blocking so reader and writer can also poll the stop pipe (flag is shared by all dups).
         let flags = fcntl(&writer_fd, FcntlArg::F_GETFL).map_err(os_err("reading PTY flags"))?;
         fcntl(
@@ -259,7 +270,7 @@ impl AgentPty {
         )
         .map_err(os_err("making the PTY master non-blocking"))?;
         let (wake_read, wake_write) =
-            nix::unistd::pipe().map_err(os_err("creating the PTY stop pipe"))?;
+            nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(os_err("creating the PTY stop pipe"))?;
         let stop = Arc::new(Stop {
             flag: Default::default(),
             wake: wake_read,
@@ -329,15 +340,15 @@ impl AgentPty {
             })
     }
 
-    /// SIGSTOP to the agent's process group (the kill switch's pause).
+    /// SIGSTOP to the agent's process group and every process group of its tree (the kill
+    /// switch's pause; a shell agent with job control runs commands in their own groups).
     pub fn pause(&self) -> Result<(), SessionError> {
-        procs::signal_group(self.pid, Signal::SIGSTOP)
-            .map_err(os_err("pausing the agent (SIGSTOP)"))
+        procs::signal_tree(self.pid, Signal::SIGSTOP).map_err(os_err("pausing the agent (SIGSTOP)"))
     }
 
-    /// SIGCONT to the agent's process group.
+    /// SIGCONT to the same process groups as `pause`.
     pub fn resume(&self) -> Result<(), SessionError> {
-        procs::signal_group(self.pid, Signal::SIGCONT)
+        procs::signal_tree(self.pid, Signal::SIGCONT)
             .map_err(os_err("resuming the agent (SIGCONT)"))
     }
 
@@ -352,7 +363,7 @@ impl AgentPty {
     /// A paused group is resumed first so it can see the hangup.
     pub fn shutdown(mut self, grace: Duration) -> ShutdownReport {
         let tree = procs::agent_tree(self.pid);
-        let _ = procs::signal_group(self.pid, Signal::SIGCONT);
+        let _ = procs::signal_tree(self.pid, Signal::SIGCONT);
         self.close_pty();
         let mut report = ShutdownReport {
             status: self.exit.wait(grace),

@@ -140,9 +140,15 @@ fn writer_and_resize_reach_the_agent() {
 }
 
 #[test]
-fn pause_stops_and_resume_continues_the_group() {
-    let (pty, mut rx) =
-        AgentPty::spawn(spec(&["bash", "-c", "sleep 100 & echo ready; wait"])).expect("spawn");
+fn pause_stops_and_resume_continues_every_group_of_the_agent() {
+    // `set -m`: job control puts the background sleep in its own process group, as an interactive
+    // shell agent does with every command.
+    let (pty, mut rx) = AgentPty::spawn(spec(&[
+        "bash",
+        "-c",
+        "set -m; sleep 100 & echo ready; while :; do sleep 0.2; done",
+    ]))
+    .expect("spawn");
     drain(&mut rx, |out| contains(out, "ready"));
     let pid = pty.pgid().expect("pgid");
     wait_for("the background sleep", || {
@@ -232,4 +238,60 @@ fn spawning_a_missing_program_is_a_clear_error() {
         .expect("fails");
     assert!(err.to_string().contains("/nonexistent/agent"), "{err}");
     assert!(AgentPty::spawn(spec(&[])).is_err());
+}
+
+#[test]
+fn other_programs_overwatch_starts_do_not_inherit_the_pty_master() {
+    let (pty, mut rx) =
+        AgentPty::spawn(spec(&["bash", "-c", "echo ready; sleep 100; :"])).expect("spawn");
+    drain(&mut rx, |out| contains(out, "ready"));
+    // A later std::process::Command (git, a probe) must not hold the master open.
+    let out = std::process::Command::new("sh")
+        .args(["-c", "ls -l /proc/$$/fd"])
+        .output()
+        .expect("run sh");
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !listing.contains("ptmx") && !listing.contains("/dev/pts"),
+        "{listing}"
+    );
+    pty.shutdown(Duration::from_millis(200));
+}
+
+#[test]
+fn replies_from_the_model_reach_an_agent_waiting_for_them() {
+    // The loop the app runs: PTY output → model.feed → model.take_replies → PTY writer.
+    // `stty -echo` first so the replies are not echoed; XTVERSION's reply is read up to its ST's
+    // backslash, then DA1's up to its final 'c'.
+    let script = r#"stty -echo; printf '\033[>0q\033[c'; IFS= read -r -d '\' xtversion; IFS= read -r -d c da1; printf 'xtversion=%q da1=%q\n' "$xtversion" "$da1""#;
+    let (pty, mut rx) = AgentPty::spawn(spec(&["bash", "-c", script])).expect("spawn");
+    let mut model = super::TerminalModel::new(PaneSize { cols: 80, rows: 24 }, 100);
+    let writer = pty.writer();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("runtime");
+    let status = rt.block_on(async {
+        loop {
+            match tokio::time::timeout(LIMIT, rx.recv())
+                .await
+                .expect("agent answered in time")
+            {
+                Some(PtyEvent::Output(bytes)) => {
+                    model.feed(&bytes);
+                    writer.write(model.take_replies()).expect("write replies");
+                }
+                Some(PtyEvent::Exited(status)) => return status,
+                None => panic!("channel closed before exit"),
+            }
+        }
+    });
+    assert_eq!(status, ExitStatus::Code(0));
+    assert!(
+        model
+            .screen_text()
+            .contains(r"xtversion=$'\EP>|overwatch(0.1.0)\E' da1=$'\E[?6'"),
+        "{}",
+        model.screen_text()
+    );
 }
