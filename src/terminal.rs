@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 use crossterm::event::{
     DisableBracketedPaste, DisableFocusChange, DisableMouseCapture, EnableBracketedPaste,
-    KeyboardEnhancementFlags, PopKeyboardEnhancementFlags, PushKeyboardEnhancementFlags,
+    EnableFocusChange, EnableMouseCapture, KeyboardEnhancementFlags, PopKeyboardEnhancementFlags,
+    PushKeyboardEnhancementFlags,
 };
 use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen};
 use ratatui::Terminal;
@@ -51,8 +52,8 @@ pub struct Capabilities {
     pub kitty_keyboard: bool,
 }
 
-/// Installs the panic hook, enters raw mode and the alternate screen, enables bracketed paste
-/// and (when the terminal supports it) the kitty keyboard protocol.
+/// Installs the panic hook, enters raw mode and the alternate screen, enables bracketed paste,
+/// mouse capture, focus reports and (when the terminal supports it) the kitty keyboard protocol.
 ///
 /// Errors: stdout is not a terminal, or a mode could not be set (the terminal is restored before
 /// returning).
@@ -68,7 +69,16 @@ pub fn init() -> io::Result<(
     // Asked before the input thread starts: the answer is read from stdin.
     let kitty_keyboard = crossterm::terminal::supports_keyboard_enhancement().unwrap_or(false);
     let mut stdout = io::stdout();
-    crossterm::execute!(stdout, EnterAlternateScreen, EnableBracketedPaste)?;
+    // The mouse is always captured: the wheel scrolls the agent's scrollback, clicks pick tabs,
+    // and agents that enabled mouse reporting get their events. Shift+drag still selects text
+    // in xterm-compatible terminals and tmux.
+    crossterm::execute!(
+        stdout,
+        EnterAlternateScreen,
+        EnableBracketedPaste,
+        EnableMouseCapture,
+        EnableFocusChange
+    )?;
     if kitty_keyboard {
         crossterm::execute!(
             stdout,
@@ -144,7 +154,8 @@ pub fn spawn_input_thread(
                     Ok(Term::Paste(text)) => Event::Paste(text),
                     Ok(Term::Mouse(mouse)) => Event::Mouse(mouse),
                     Ok(Term::Resize(cols, rows)) => Event::Resized { cols, rows },
-                    Ok(Term::FocusGained | Term::FocusLost) => continue,
+                    Ok(Term::FocusGained) => Event::Focus(true),
+                    Ok(Term::FocusLost) => Event::Focus(false),
                     Err(_) => Event::Signalled(libc::SIGHUP),
                 };
                 let gone = matches!(event, Event::Signalled(_));

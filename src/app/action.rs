@@ -54,8 +54,12 @@ pub enum Action {
     LeaveScrollbackAndForward(KeyEvent),
     /// Send pasted text (bracketed if the agent asked for it).
     ForwardPaste(String),
-    /// Send a mouse event, if the agent enabled mouse reporting and it hit the agent pane.
-    ForwardMouse(MouseEvent),
+    /// Route a mouse event: to the agent when it enabled mouse reporting (or alternate scroll) and
+    /// the event hit its pane; otherwise the wheel scrolls the pane's scrollback and a click
+    /// focuses the area or tab under it.
+    Mouse(MouseEvent),
+    /// Tell the agent the outer terminal gained (true) or lost focus, if it enabled mode 1004.
+    ReportFocus(bool),
     /// Send the prefix key itself to the agent (it was pressed twice).
     SendPrefixKey,
     /// The prefix key was pressed: the next key is an overwatch command.

@@ -30,8 +30,6 @@ pub enum Effect {
     ResumeAgent,
     /// SIGKILL the agent's process group.
     KillAgent,
-    /// Capture (or release) the outer terminal's mouse.
-    SetMouseCapture(bool),
     /// Ring the outer terminal's bell (the agent rang its own).
     Bell,
 }
@@ -54,8 +52,6 @@ pub trait AgentControl {
 pub trait Host {
     /// Draws one frame of the model.
     fn draw(&mut self, model: &Model) -> io::Result<()>;
-    /// Enables or disables mouse reporting by the outer terminal.
-    fn set_mouse_capture(&mut self, on: bool) -> io::Result<()>;
     /// Rings the bell.
     fn bell(&mut self) -> io::Result<()>;
 }
@@ -84,9 +80,6 @@ pub fn perform(
                 agent.kill();
                 Ok(())
             }
-            Effect::SetMouseCapture(on) => host
-                .set_mouse_capture(on)
-                .map_err(|e| format!("switching mouse capture: {e}")),
             Effect::Bell => host.bell().map_err(|e| format!("ringing the bell: {e}")),
         };
         if let Err(failure) = result {
@@ -169,15 +162,6 @@ impl Host for CrosstermHost {
         Ok(())
     }
 
-    fn set_mouse_capture(&mut self, on: bool) -> io::Result<()> {
-        use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
-        if on {
-            crossterm::execute!(self.terminal.backend_mut(), EnableMouseCapture)
-        } else {
-            crossterm::execute!(self.terminal.backend_mut(), DisableMouseCapture)
-        }
-    }
-
     fn bell(&mut self) -> io::Result<()> {
         let out = self.terminal.backend_mut();
         out.write_all(b"\x07")?;
@@ -187,11 +171,10 @@ impl Host for CrosstermHost {
 
 #[cfg(test)]
 /// A host over ratatui's `TestBackend`, for snapshot and flow tests: draws into a buffer and
-/// counts frames; mouse and bell are recorded, not performed.
+/// counts frames; the bell is counted, not rung.
 pub struct TestHost {
     pub terminal: Terminal<TestBackend>,
     pub frames: usize,
-    pub mouse_captured: bool,
     pub bells: usize,
 }
 
@@ -203,7 +186,6 @@ impl TestHost {
         TestHost {
             terminal,
             frames: 0,
-            mouse_captured: false,
             bells: 0,
         }
     }
@@ -234,11 +216,6 @@ impl Host for TestHost {
         }
         let Ok(_) = self.terminal.draw(|frame| crate::ui::render(frame, model));
         self.frames += 1;
-        Ok(())
-    }
-
-    fn set_mouse_capture(&mut self, on: bool) -> io::Result<()> {
-        self.mouse_captured = on;
         Ok(())
     }
 

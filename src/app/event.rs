@@ -36,8 +36,10 @@ pub enum Event {
     Key(KeyEvent),
     /// Text pasted into the outer terminal (it was in bracketed-paste mode).
     Paste(String),
-    /// A mouse event from the outer terminal (only while overwatch captures the mouse).
+    /// A mouse event from the outer terminal (overwatch always captures the mouse).
     Mouse(MouseEvent),
+    /// The outer terminal gained (true) or lost (false) focus.
+    Focus(bool),
     /// The outer terminal's new size in columns and rows.
     Resized { cols: u16, rows: u16 },
     /// Bytes the agent wrote to its PTY.

@@ -80,9 +80,6 @@ impl Host for SharedHost {
     fn draw(&mut self, model: &Model) -> io::Result<()> {
         self.0.borrow_mut().draw(model)
     }
-    fn set_mouse_capture(&mut self, on: bool) -> io::Result<()> {
-        self.0.borrow_mut().set_mouse_capture(on)
-    }
     fn bell(&mut self) -> io::Result<()> {
         self.0.borrow_mut().bell()
     }

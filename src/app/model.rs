@@ -120,8 +120,6 @@ pub struct Model {
     /// A one-line message about something that failed (an effect), shown in the status bar until
     /// the next key.
     pub notice: Option<String>,
-    /// overwatch captures the outer terminal's mouse (only while the agent asked for reports).
-    pub mouse_captured: bool,
     /// Something visible changed since the last draw.
     pub dirty: bool,
 }
@@ -165,7 +163,6 @@ impl Model {
             exit_with_agent: init.exit_with_agent,
             quit: None,
             notice: None,
-            mouse_captured: false,
             dirty: true,
         }
     }

@@ -5,14 +5,17 @@
 //! [`Action::ApplyOutput`]. The terminal model is sans-I/O, so feeding it here is pure too: its
 //! replies to the agent's queries come back out as [`Effect::WriteToAgent`].
 
-use crossterm::event::{MouseEvent, MouseEventKind};
+use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::Rect;
 
 use super::action::{Action, Scroll, Tab};
 use super::effect::Effect;
 use super::event::Event;
 use super::keymap::Mode;
 use super::model::{AgentState, Focus, Model, Overlay, Question, Quit};
-use crate::session::{MouseMode, encode_key, encode_mouse, encode_paste};
+use crate::session::{
+    MouseMode, encode_alternate_scroll, encode_focus, encode_key, encode_mouse, encode_paste,
+};
 
 /// What an event means in the model's current mode. Keys go through the keymap; paste and mouse
 /// reach the agent only while it has the keyboard.
@@ -24,9 +27,12 @@ pub fn intent(model: &Model, event: Event) -> Action {
             _ => Action::Ignore,
         },
         Event::Mouse(mouse) => match model.mode() {
-            Mode::Passthrough => Action::ForwardMouse(mouse),
-            _ => Action::Ignore,
+            Mode::Passthrough | Mode::Scrollback | Mode::SidePanel | Mode::Exited => {
+                Action::Mouse(mouse)
+            }
+            Mode::Prefix | Mode::Help | Mode::Confirm => Action::Ignore,
         },
+        Event::Focus(gained) => Action::ReportFocus(gained),
         Event::Resized { cols, rows } => Action::Resize { cols, rows },
         Event::PtyOutput(bytes) => Action::ApplyOutput(bytes),
         Event::AgentExited(exit) => Action::RecordExit(exit),
@@ -67,7 +73,14 @@ pub fn update(model: &mut Model, action: Action) -> Vec<Effect> {
             model.terminal.reset_display_scroll();
             push_bytes(&mut effects, encode_paste(&text, &model.terminal.modes()));
         }
-        Action::ForwardMouse(mouse) => forward_mouse(model, mouse, &mut effects),
+        Action::Mouse(mouse) => route_mouse(model, mouse, &mut effects),
+        Action::ReportFocus(gained) => {
+            if model.agent_alive()
+                && let Some(bytes) = encode_focus(gained, &model.terminal.modes())
+            {
+                push_bytes(&mut effects, bytes);
+            }
+        }
         Action::SendPrefixKey => {
             model.prefix_pending = false;
             model.dirty = true;
@@ -176,7 +189,6 @@ pub fn update(model: &mut Model, action: Action) -> Vec<Effect> {
             if model.terminal.take_bell() {
                 effects.push(Effect::Bell);
             }
-            sync_mouse_capture(model, &mut effects);
             model.dirty = true;
         }
         Action::Resize { cols, rows } => {
@@ -200,7 +212,6 @@ pub fn update(model: &mut Model, action: Action) -> Vec<Effect> {
             if model.exit_with_agent {
                 model.quit = Some(Quit::WithAgentCode);
             }
-            sync_mouse_capture(model, &mut effects);
             model.dirty = true;
         }
         Action::FlushSync(now) => {
@@ -238,36 +249,54 @@ fn push_bytes(effects: &mut Vec<Effect>, bytes: Vec<u8>) {
     }
 }
 
-/// Translates a mouse event to agent-pane coordinates and encodes it, if the agent asked for mouse
-/// reporting and the event happened inside its pane.
-fn forward_mouse(model: &mut Model, mouse: MouseEvent, effects: &mut Vec<Effect>) {
-    let modes = model.terminal.modes();
-    let pane = model.layout().agent;
-    let inside = mouse.column >= pane.x
-        && mouse.column < pane.right()
-        && mouse.row >= pane.y
-        && mouse.row < pane.bottom();
-    if modes.mouse == MouseMode::Off || !inside {
-        return;
-    }
-    if matches!(
-        mouse.kind,
-        MouseEventKind::ScrollUp | MouseEventKind::ScrollDown
-    ) {
-        model.terminal.reset_display_scroll();
-    }
-    if let Some(bytes) = encode_mouse(&mouse, (pane.x, pane.y), &modes) {
-        push_bytes(effects, bytes);
-    }
-}
+/// Lines the wheel scrolls per notch (as xterm and most terminals do).
+const WHEEL_LINES: u8 = 3;
 
-/// Captures the outer terminal's mouse only while the agent wants mouse reports, so the human's
-/// own selection keeps working otherwise.
-fn sync_mouse_capture(model: &mut Model, effects: &mut Vec<Effect>) {
-    let want = model.agent_alive() && model.terminal.modes().mouse != MouseMode::Off;
-    if want != model.mouse_captured {
-        model.mouse_captured = want;
-        effects.push(Effect::SetMouseCapture(want));
+/// Routes a mouse event by where it happened. In the agent pane: to the agent when it enabled
+/// mouse reporting; the wheel as arrow keys when it asked for alternate scroll (1007) on its alt
+/// screen; otherwise the wheel scrolls overwatch's scrollback view and a click focuses the pane.
+/// In the side panel: a click focuses it, and on the tab bar selects the tab under it.
+fn route_mouse(model: &mut Model, mouse: MouseEvent, effects: &mut Vec<Effect>) {
+    let layout = model.layout();
+    let hit = |r: Rect| {
+        mouse.column >= r.x
+            && mouse.column < r.right()
+            && mouse.row >= r.y
+            && mouse.row < r.bottom()
+    };
+    let wheel = match mouse.kind {
+        MouseEventKind::ScrollUp => Some(i32::from(WHEEL_LINES)),
+        MouseEventKind::ScrollDown => Some(-i32::from(WHEEL_LINES)),
+        _ => None,
+    };
+    let click = matches!(mouse.kind, MouseEventKind::Down(MouseButton::Left));
+    if hit(layout.agent) {
+        let modes = model.terminal.modes();
+        if model.agent_alive() && modes.mouse != MouseMode::Off {
+            if let Some(bytes) = encode_mouse(&mouse, (layout.agent.x, layout.agent.y), &modes) {
+                model.terminal.reset_display_scroll();
+                push_bytes(effects, bytes);
+            }
+        } else if let Some(lines) = wheel {
+            match encode_alternate_scroll(&mouse, WHEEL_LINES, &modes) {
+                Some(bytes) if model.agent_alive() => push_bytes(effects, bytes),
+                _ => model.terminal.scroll_display(lines),
+            }
+            model.dirty = true;
+        }
+        if click && model.focus != Focus::Agent {
+            model.focus = Focus::Agent;
+            model.dirty = true;
+        }
+    } else if let Some(side) = layout.side
+        && hit(side)
+        && click
+    {
+        model.focus = Focus::SidePanel;
+        if let Some(tab) = crate::ui::side_panel::tab_at(side, mouse.column, mouse.row) {
+            model.tab = tab;
+        }
+        model.dirty = true;
     }
 }
 
@@ -510,14 +539,55 @@ mod tests {
     }
 
     #[test]
-    fn mouse_capture_follows_the_agent() {
+    fn the_wheel_scrolls_history_unless_the_agent_wants_the_mouse() {
+        use crossterm::event::{KeyModifiers, MouseEvent, MouseEventKind};
+        let wheel = |kind| MouseEvent {
+            kind,
+            column: 10,
+            row: 10,
+            modifiers: KeyModifiers::NONE,
+        };
         let mut model = test_model(120, 40);
-        let effects = update(
+        let history: Vec<u8> = (0..100)
+            .flat_map(|i| format!("{i}\r\n").into_bytes())
+            .collect();
+        update(&mut model, Action::ApplyOutput(history));
+        let effects = update(&mut model, Action::Mouse(wheel(MouseEventKind::ScrollUp)));
+        assert!(effects.is_empty());
+        assert_eq!(model.terminal.display_offset(), 3);
+        assert_eq!(model.mode(), Mode::Scrollback);
+
+        update(&mut model, Action::Scroll(Scroll::Live));
+        update(
             &mut model,
             Action::ApplyOutput(b"\x1b[?1000h\x1b[?1006h".to_vec()),
         );
-        assert_eq!(effects, vec![Effect::SetMouseCapture(true)]);
-        let effects = update(&mut model, Action::ApplyOutput(b"\x1b[?1000l".to_vec()));
-        assert_eq!(effects, vec![Effect::SetMouseCapture(false)]);
+        let effects = update(&mut model, Action::Mouse(wheel(MouseEventKind::ScrollUp)));
+        // SGR report of wheel-up (button 64) at pane cell (11, 10): the pane starts on row 1.
+        assert_eq!(
+            effects,
+            vec![Effect::WriteToAgent(b"\x1b[<64;11;10M".to_vec())]
+        );
+        assert_eq!(model.terminal.display_offset(), 0);
+    }
+
+    #[test]
+    fn clicks_pick_the_side_panel_tab_under_them() {
+        use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+        let mut model = test_model(120, 40);
+        let side = model.layout().side.unwrap_or_default();
+        let click = |column, row| MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        };
+        let diff_column = (side.x..side.right())
+            .find(|c| crate::ui::side_panel::tab_at(side, *c, side.y) == Some(Tab::Diff))
+            .unwrap_or_default();
+        update(&mut model, Action::Mouse(click(diff_column, side.y)));
+        assert_eq!((model.tab, model.focus), (Tab::Diff, Focus::SidePanel));
+        update(&mut model, Action::Mouse(click(3, 5)));
+        assert_eq!(model.focus, Focus::Agent);
     }
 }

@@ -77,18 +77,23 @@ fn help(frame: &mut Frame, area: Rect, model: &Model) {
         Line::raw(format!(
             "Every key goes to the agent except {prefix}, which starts an overwatch command."
         )),
-        Line::raw(""),
+        Line::styled(
+            "Mouse: the wheel scrolls back (or goes to the agent if it asked for the mouse), \
+             a click picks a tab; Shift+drag selects text.",
+            theme.muted,
+        ),
     ];
     let footer = Line::styled("Esc or ? closes this help.", theme.muted);
     let body_rows = left.len().max(right.len());
-    let height = u16::try_from(intro.len() + body_rows + 1 + 2).unwrap_or(u16::MAX);
+    let height = u16::try_from(4 + body_rows + 1 + 2).unwrap_or(u16::MAX);
     let rect = centered(area, 84, height);
     frame.render_widget(Clear, rect);
     let block = boxed(model, " overwatch keys ");
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
     let [top, body, bottom] = Layout::vertical([
-        Constraint::Length(2),
+        // Three rows of text (the mouse sentence wraps) and a blank row.
+        Constraint::Length(4),
         Constraint::Fill(1),
         Constraint::Length(1),
     ])
