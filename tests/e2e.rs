@@ -34,9 +34,11 @@ fn bash_echoes_and_exit_code_propagates() {
     require_tmux!();
     let t = overwatch("run -- bash --norc", &[]);
     t.wait_for("$ ");
-    t.text("echo hi-$((6*7))");
+    // A tab in the output once crashed the renderer (the emulator keeps `\t` in the cell).
+    t.text("echo hi-$((6*7)); printf 'tab\\there\\n'");
     t.keys(&["Enter"]);
-    let screen = t.wait_for("hi-42");
+    let screen = t.wait_for("tab     here");
+    assert!(screen.contains("hi-42"), "{screen}");
     assert_eq!(layout_defect(&screen, "bash --norc"), None, "{screen}");
     assert!(
         screen.contains("● running") && screen.contains("[Context]"),
