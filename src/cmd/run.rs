@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use ratatui::layout::Rect;
+use ratatui::style::Color;
 use tokio::sync::mpsc;
 
 use crate::app::effect::{CrosstermHost, LiveAgent};
@@ -20,7 +21,7 @@ use crate::app::model::{AgentState, Model, ModelInit, Quit};
 use crate::app::{self, EVENTS_CAPACITY, LoopOptions, Sources};
 use crate::cli::RunArgs;
 use crate::config::Config;
-use crate::session::{AgentPty, SpawnSpec, TerminalModel};
+use crate::session::{AgentPty, Palette, Rgb, SpawnSpec, TerminalModel};
 use crate::terminal;
 use crate::theme::Theme;
 
@@ -118,6 +119,8 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
     terminal::set_agent_pgid(pty.pgid().unwrap_or(0));
     let mut agent = LiveAgent::new(pty);
 
+    let mut terminal_model = TerminalModel::new(pane, SCROLLBACK_LINES);
+    terminal_model.set_palette(palette_for(&settings.theme));
     let mut model = Model::new(ModelInit {
         command: settings.argv.join(" "),
         pid: agent.pty.pid(),
@@ -125,7 +128,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
         theme: settings.theme,
         screen,
         side_percent: settings.side_percent,
-        terminal: TerminalModel::new(pane, SCROLLBACK_LINES),
+        terminal: terminal_model,
         started,
         exit_with_agent: settings.exit_with_agent,
     });
@@ -153,6 +156,19 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(code))
 }
 
+/// The colours the agent pane reports to OSC 10/11 queries (agents pick light or dark styles from
+/// them): the theme's terminal foreground and background when they are RGB, else the defaults.
+fn palette_for(theme: &Theme) -> Palette {
+    let mut palette = Palette::default();
+    if let Color::Rgb(r, g, b) = theme.terminal_fg {
+        palette.foreground = Rgb { r, g, b };
+    }
+    if let Color::Rgb(r, g, b) = theme.terminal_bg {
+        palette.background = Rgb { r, g, b };
+    }
+    palette
+}
+
 /// Sets the terminal up, runs the loop on a current-thread runtime, and restores the terminal.
 fn run_tui(
     model: &mut Model,
@@ -176,4 +192,21 @@ fn run_tui(
             .await
             .context("running the app loop")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_light_theme_reports_a_light_background() {
+        let light = Theme::load("light", None, false).unwrap_or_else(|e| panic!("{e}"));
+        let bg = palette_for(&light).background;
+        assert!(
+            u32::from(bg.r) + u32::from(bg.g) + u32::from(bg.b) > 3 * 128,
+            "{bg:?}"
+        );
+        let dark = palette_for(&Theme::builtin_default()).background;
+        assert!(u32::from(dark.r) + u32::from(dark.g) + u32::from(dark.b) < 3 * 128);
+    }
 }
