@@ -114,8 +114,13 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
         size: pane,
     };
     let started = Instant::now();
-    let (pty, pty_output) = AgentPty::spawn(spec)
-        .with_context(|| format!("starting {:?} in {}", settings.argv, settings.cwd.display()))?;
+    let (pty, pty_output) = AgentPty::spawn(spec).with_context(|| {
+        format!(
+            "supervising {:?} in {}",
+            settings.argv,
+            settings.cwd.display()
+        )
+    })?;
     terminal::set_agent_pgid(pty.pgid().unwrap_or(0));
     let mut agent = LiveAgent::new(pty);
 
