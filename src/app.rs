@@ -21,6 +21,8 @@ pub mod update;
 
 #[cfg(test)]
 mod flow_tests;
+#[cfg(test)]
+mod update_tests;
 
 use std::time::{Duration, Instant};
 

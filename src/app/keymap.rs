@@ -250,6 +250,58 @@ pub struct Binding {
     pub in_help_bar: bool,
 }
 
+/// Whether a binding appears in the help bar (the help overlay lists all of them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shown {
+    HelpBar,
+    OverlayOnly,
+}
+
+/// The built-in bindings: `(mode, key, action, label, shown)`, in the order the help prints them.
+/// Keys are [`KeySpec::parse`] names.
+#[rustfmt::skip] // a table reads better aligned
+const BUILTIN: &[(Mode, &str, Action, &str, Shown)] = {
+    use Action as A;
+    use Mode::{Confirm, Help, Prefix, Scrollback, SidePanel};
+    use Shown::{HelpBar as Bar, OverlayOnly as Hidden};
+    &[
+        (Prefix,      "?",      A::ToggleHelp,                "help",           Bar),
+        (Prefix,      "tab",    A::FocusNext,                 "side panel",     Bar),
+        (Prefix,      "c",      A::ShowTab(Tab::Context),     "context",        Bar),
+        (Prefix,      "a",      A::ShowTab(Tab::Activity),    "activity",       Bar),
+        (Prefix,      "d",      A::ShowTab(Tab::Diff),        "diff",           Bar),
+        (Prefix,      "p",      A::TogglePause,               "pause",          Bar),
+        (Prefix,      "k",      A::AskKill,                   "kill",           Bar),
+        (Prefix,      "q",      A::AskQuit,                   "quit",           Bar),
+        (Prefix,      "pgup",   A::Scroll(Scroll::PageUp),    "scroll back",    Bar),
+        (Prefix,      "pgdn",   A::Scroll(Scroll::PageDown),  "scroll forward", Hidden),
+        (Prefix,      "esc",    A::LeavePrefix,               "cancel",         Hidden),
+        (Scrollback,  "pgup",   A::Scroll(Scroll::PageUp),    "page up",        Bar),
+        (Scrollback,  "pgdn",   A::Scroll(Scroll::PageDown),  "page down",      Bar),
+        (Scrollback,  "up",     A::Scroll(Scroll::LineUp),    "line up",        Bar),
+        (Scrollback,  "down",   A::Scroll(Scroll::LineDown),  "line down",      Bar),
+        (Scrollback,  "home",   A::Scroll(Scroll::Top),       "oldest",         Hidden),
+        (Scrollback,  "esc",    A::Scroll(Scroll::Live),      "back to live",   Bar),
+        (Scrollback,  "q",      A::Scroll(Scroll::Live),      "back to live",   Hidden),
+        (Scrollback,  "end",    A::Scroll(Scroll::Live),      "back to live",   Hidden),
+        (SidePanel,   "tab",    A::FocusNext,                 "focus agent",    Bar),
+        (SidePanel,   "esc",    A::FocusNext,                 "focus agent",    Hidden),
+        (SidePanel,   "left",   A::CycleTab(-1),              "previous tab",   Bar),
+        (SidePanel,   "right",  A::CycleTab(1),               "next tab",       Bar),
+        (SidePanel,   "c",      A::ShowTab(Tab::Context),     "context",        Hidden),
+        (SidePanel,   "a",      A::ShowTab(Tab::Activity),    "activity",       Hidden),
+        (SidePanel,   "d",      A::ShowTab(Tab::Diff),        "diff",           Hidden),
+        (SidePanel,   "?",      A::ToggleHelp,                "help",           Bar),
+        (Help,        "esc",    A::CloseOverlay,              "close",          Bar),
+        (Help,        "?",      A::CloseOverlay,              "close",          Hidden),
+        (Help,        "q",      A::CloseOverlay,              "close",          Hidden),
+        (Confirm,     "y",      A::Confirm,                   "yes",            Bar),
+        (Confirm,     "enter",  A::Confirm,                   "yes",            Hidden),
+        (Confirm,     "n",      A::CloseOverlay,              "no",             Bar),
+        (Confirm,     "esc",    A::CloseOverlay,              "no",             Hidden),
+    ]
+};
+
 /// The complete keymap: the prefix key and the bindings of every mode.
 #[derive(Debug, Clone)]
 pub struct Keymap {
@@ -258,197 +310,23 @@ pub struct Keymap {
 }
 
 impl Keymap {
-    /// The built-in keymap with the given prefix key (default `Ctrl-]`, see `overwatch run --help`).
+    /// The built-in keymap ([`BUILTIN`]) with the given prefix key (default `Ctrl-]`, see
+    /// `overwatch run --help`).
     pub fn new(prefix: KeySpec) -> Self {
-        use Mode::*;
-        let key = |c: char| KeySpec::plain(KeyCode::Char(c));
-        let b = |mode, key, action, label, in_help_bar| Binding {
-            mode,
-            key,
-            action,
-            label,
-            in_help_bar,
-        };
-        let bindings = vec![
-            b(Prefix, key('?'), Action::ToggleHelp, "help", true),
-            b(
-                Prefix,
-                KeySpec::plain(KeyCode::Tab),
-                Action::FocusNext,
-                "side panel",
-                true,
-            ),
-            b(
-                Prefix,
-                key('c'),
-                Action::ShowTab(Tab::Context),
-                "context",
-                true,
-            ),
-            b(
-                Prefix,
-                key('a'),
-                Action::ShowTab(Tab::Activity),
-                "activity",
-                true,
-            ),
-            b(Prefix, key('d'), Action::ShowTab(Tab::Diff), "diff", true),
-            b(Prefix, key('p'), Action::TogglePause, "pause", true),
-            b(Prefix, key('k'), Action::AskKill, "kill", true),
-            b(Prefix, key('q'), Action::AskQuit, "quit", true),
-            b(
-                Prefix,
-                KeySpec::plain(KeyCode::PageUp),
-                Action::Scroll(Scroll::PageUp),
-                "scroll back",
-                true,
-            ),
-            b(
-                Prefix,
-                KeySpec::plain(KeyCode::PageDown),
-                Action::Scroll(Scroll::PageDown),
-                "scroll forward",
-                false,
-            ),
-            b(
-                Prefix,
-                KeySpec::plain(KeyCode::Esc),
-                Action::LeavePrefix,
-                "cancel",
-                false,
-            ),
-            b(
-                Scrollback,
-                KeySpec::plain(KeyCode::PageUp),
-                Action::Scroll(Scroll::PageUp),
-                "page up",
-                true,
-            ),
-            b(
-                Scrollback,
-                KeySpec::plain(KeyCode::PageDown),
-                Action::Scroll(Scroll::PageDown),
-                "page down",
-                true,
-            ),
-            b(
-                Scrollback,
-                KeySpec::plain(KeyCode::Up),
-                Action::Scroll(Scroll::LineUp),
-                "line up",
-                true,
-            ),
-            b(
-                Scrollback,
-                KeySpec::plain(KeyCode::Down),
-                Action::Scroll(Scroll::LineDown),
-                "line down",
-                true,
-            ),
-            b(
-                Scrollback,
-                KeySpec::plain(KeyCode::Home),
-                Action::Scroll(Scroll::Top),
-                "oldest",
-                false,
-            ),
-            b(
-                Scrollback,
-                KeySpec::plain(KeyCode::Esc),
-                Action::Scroll(Scroll::Live),
-                "back to live",
-                true,
-            ),
-            b(
-                Scrollback,
-                key('q'),
-                Action::Scroll(Scroll::Live),
-                "back to live",
-                false,
-            ),
-            b(
-                Scrollback,
-                KeySpec::plain(KeyCode::End),
-                Action::Scroll(Scroll::Live),
-                "back to live",
-                false,
-            ),
-            b(
-                SidePanel,
-                KeySpec::plain(KeyCode::Tab),
-                Action::FocusNext,
-                "focus agent",
-                true,
-            ),
-            b(
-                SidePanel,
-                KeySpec::plain(KeyCode::Esc),
-                Action::FocusNext,
-                "focus agent",
-                false,
-            ),
-            b(
-                SidePanel,
-                KeySpec::plain(KeyCode::Left),
-                Action::CycleTab(-1),
-                "previous tab",
-                true,
-            ),
-            b(
-                SidePanel,
-                KeySpec::plain(KeyCode::Right),
-                Action::CycleTab(1),
-                "next tab",
-                true,
-            ),
-            b(
-                SidePanel,
-                key('c'),
-                Action::ShowTab(Tab::Context),
-                "context",
-                false,
-            ),
-            b(
-                SidePanel,
-                key('a'),
-                Action::ShowTab(Tab::Activity),
-                "activity",
-                false,
-            ),
-            b(
-                SidePanel,
-                key('d'),
-                Action::ShowTab(Tab::Diff),
-                "diff",
-                false,
-            ),
-            b(SidePanel, key('?'), Action::ToggleHelp, "help", true),
-            b(
-                Help,
-                KeySpec::plain(KeyCode::Esc),
-                Action::CloseOverlay,
-                "close",
-                true,
-            ),
-            b(Help, key('?'), Action::CloseOverlay, "close", false),
-            b(Help, key('q'), Action::CloseOverlay, "close", false),
-            b(Confirm, key('y'), Action::Confirm, "yes", true),
-            b(
-                Confirm,
-                KeySpec::plain(KeyCode::Enter),
-                Action::Confirm,
-                "yes",
-                false,
-            ),
-            b(Confirm, key('n'), Action::CloseOverlay, "no", true),
-            b(
-                Confirm,
-                KeySpec::plain(KeyCode::Esc),
-                Action::CloseOverlay,
-                "no",
-                false,
-            ),
-        ];
+        let bindings = BUILTIN
+            .iter()
+            .filter_map(|(mode, key, action, label, shown)| {
+                // Every built-in name parses (unit test `every_builtin_key_parses`).
+                let key = KeySpec::parse(key).ok()?;
+                Some(Binding {
+                    mode: *mode,
+                    key,
+                    action: action.clone(),
+                    label,
+                    in_help_bar: *shown == Shown::HelpBar,
+                })
+            })
+            .collect();
         Keymap { prefix, bindings }
     }
 
@@ -533,6 +411,12 @@ mod tests {
         for bad in ["", "ctrl-", "f99", "hyper-x", "ctrl-ab"] {
             assert!(KeySpec::parse(bad).is_err(), "{bad:?} should not parse");
         }
+    }
+
+    #[test]
+    fn every_builtin_key_parses() {
+        let keymap = Keymap::new(KeySpec::ctrl(']'));
+        assert_eq!(keymap.bindings.len(), BUILTIN.len());
     }
 
     #[test]
