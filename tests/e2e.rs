@@ -28,7 +28,8 @@ fn overwatch(args: &str, env: &[(&str, &str)]) -> Tmux {
     })
 }
 
-/// bash works as in a terminal; the pane is laid out; its exit code becomes overwatch's.
+/// bash works as in a terminal; the pane is laid out; scrollback pages through history; bash's
+/// exit code becomes overwatch's.
 #[test]
 fn bash_echoes_and_exit_code_propagates() {
     require_tmux!();
@@ -44,6 +45,27 @@ fn bash_echoes_and_exit_code_propagates() {
         screen.contains("● running") && screen.contains("[Context]"),
         "{screen}"
     );
+
+    // Scrollback: prefix PgUp shows history the agent scrolled off; Esc returns to live.
+    t.text("seq 1 200");
+    t.keys(&["Enter"]);
+    t.wait_until("seq's last line", |s| {
+        agent_rows(s).iter().any(|r| r.trim() == "200")
+    });
+    t.keys(&["C-]", "PageUp"]);
+    let screen = t.wait_for("scrollback 37/");
+    assert!(
+        agent_rows(&screen).iter().any(|r| r.trim() == "127"),
+        "{screen}"
+    );
+    assert!(
+        !agent_rows(&screen).iter().any(|r| r.trim() == "200"),
+        "{screen}"
+    );
+    t.keys(&["Escape"]);
+    t.wait_until("the live screen", |s| {
+        !s.contains("scrollback") && agent_rows(s).iter().any(|r| r.trim() == "200")
+    });
 
     t.text("exit 7");
     t.keys(&["Enter"]);
