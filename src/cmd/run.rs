@@ -44,18 +44,26 @@ const ENV_REMOVE: &[&str] = &[
     "TERM_PROGRAM_VERSION",
 ];
 
-/// Everything `run` needs, resolved from the args and the config.
-struct Settings {
-    argv: Vec<String>,
-    cwd: PathBuf,
-    keymap: Keymap,
-    theme: Theme,
-    side_percent: u16,
-    exit_with_agent: bool,
-    options: LoopOptions,
+/// Everything a supervised session needs, resolved from the args and the config. Other commands
+/// (`overwatch demo`) build one with [`settings`] and adjust it (e.g. `env`) before [`supervise`].
+pub struct Settings {
+    /// The agent's command line.
+    pub argv: Vec<String>,
+    /// The agent's working directory (absolute).
+    pub cwd: PathBuf,
+    /// Extra variables for the agent, on top of overwatch's environment and the terminal ones.
+    pub env: Vec<(OsString, OsString)>,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    /// Side panel width, percent of the screen.
+    pub side_percent: u16,
+    pub exit_with_agent: bool,
+    pub options: LoopOptions,
 }
 
-fn settings(args: RunArgs) -> anyhow::Result<Settings> {
+/// Resolves `overwatch run` args against the config: prefix key, theme (`NO_COLOR` honoured),
+/// working directory. Errors say which of them was wrong.
+pub fn settings(args: RunArgs) -> anyhow::Result<Settings> {
     let config = Config::load(Config::user_path().as_deref()).context("loading the config")?;
     let prefix_text = args.prefix_key.unwrap_or(config.ui.prefix_key);
     let prefix = KeySpec::parse(&prefix_text).context("reading the prefix key")?;
@@ -79,6 +87,7 @@ fn settings(args: RunArgs) -> anyhow::Result<Settings> {
     Ok(Settings {
         argv: args.command,
         cwd,
+        env: Vec::new(),
         keymap: Keymap::new(prefix),
         theme,
         side_percent: config.ui.side_panel_percent,
@@ -92,7 +101,13 @@ fn settings(args: RunArgs) -> anyhow::Result<Settings> {
 /// Runs the supervisor; returns the agent's exit code (128+signal if it died by a signal), or
 /// 128+N if overwatch itself was stopped by signal N.
 pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let settings = settings(args)?;
+    supervise(settings(args)?)
+}
+
+/// Runs one supervised session in the current terminal: spawns the agent in a PTY sized to the
+/// agent pane, runs the app loop, restores the terminal, shuts the agent down (reporting leftover
+/// processes on stderr) and returns overwatch's exit code.
+pub fn supervise(settings: Settings) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(
         std::io::IsTerminal::is_terminal(&std::io::stdout())
             && std::io::IsTerminal::is_terminal(&std::io::stdin()),
@@ -105,11 +120,14 @@ pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
     let spec = SpawnSpec {
         argv: settings.argv.iter().map(OsString::from).collect(),
         cwd: settings.cwd.clone(),
-        env_set: vec![
+        env_set: [
             ("TERM".into(), "xterm-256color".into()),
             ("COLORTERM".into(), "truecolor".into()),
             ("TERM_PROGRAM".into(), "overwatch".into()),
-        ],
+        ]
+        .into_iter()
+        .chain(settings.env.iter().cloned())
+        .collect(),
         env_remove: ENV_REMOVE.iter().map(OsString::from).collect(),
         size: pane,
     };
