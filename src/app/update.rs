@@ -70,7 +70,10 @@ pub fn update(model: &mut Model, action: Action) -> Vec<Effect> {
             push_bytes(&mut effects, encode_key(&key, &model.terminal.modes()));
         }
         Action::ForwardPaste(text) => {
-            model.terminal.reset_display_scroll();
+            if model.terminal.display_offset() > 0 {
+                model.terminal.reset_display_scroll();
+                model.dirty = true;
+            }
             push_bytes(&mut effects, encode_paste(&text, &model.terminal.modes()));
         }
         Action::Mouse(mouse) => route_mouse(model, mouse, &mut effects),
@@ -167,6 +170,11 @@ pub fn update(model: &mut Model, action: Action) -> Vec<Effect> {
         Action::Scroll(scroll) => {
             model.prefix_pending = false;
             model.dirty = true;
+            let back = matches!(scroll, Scroll::PageUp | Scroll::LineUp | Scroll::Top);
+            if back && model.terminal.modes().alt_screen && model.terminal.history_len() == 0 {
+                // Full-screen programs (less, vim, Claude Code's fullscreen mode) keep no history.
+                model.notice = Some("no scrollback: the agent is on its alternate screen".into());
+            }
             let page = i32::from(model.terminal.size().rows.max(2) - 1);
             match scroll {
                 Scroll::PageUp => model.terminal.scroll_display(page),

@@ -294,3 +294,17 @@ fn clicks_pick_the_side_panel_tab_under_them() {
     update(&mut model, Action::Mouse(click(3, 5)));
     assert_eq!(model.focus, Focus::Agent);
 }
+
+#[test]
+fn scrolling_back_on_the_alt_screen_explains_why_nothing_moves() {
+    let mut model = test_model(120, 40);
+    update(&mut model, Action::ApplyOutput(b"\x1b[?1049h".to_vec()));
+    update(&mut model, Action::Scroll(Scroll::PageUp));
+    assert_eq!(model.terminal.display_offset(), 0);
+    assert!(
+        model
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.contains("alternate screen"))
+    );
+}
