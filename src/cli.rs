@@ -25,6 +25,10 @@ pub enum Command {
     Run(RunArgs),
     /// Print the detected context and credentials, with the reason for each tier verdict.
     Env(EnvArgs),
+    /// Internal: the exec-gate shim run in the agent's PTY (installs the seccomp filter, hands
+    /// the listener to overwatch, execs the agent).
+    #[command(name = "__exec-shim", hide = true)]
+    ExecShim(ExecShimArgs),
 }
 
 /// Arguments of `overwatch run`.
@@ -49,4 +53,20 @@ pub struct EnvArgs {
     /// Extra rule packs or directories (their tier pins and custom probes apply).
     #[arg(long = "rules", value_name = "PATH")]
     pub rules: Vec<PathBuf>,
+}
+
+/// Arguments of the hidden `overwatch __exec-shim` (see `gate::exec`).
+#[derive(Debug, Args)]
+pub struct ExecShimArgs {
+    /// overwatch's private socket that receives the seccomp listener fd.
+    #[arg(long, value_name = "PATH")]
+    pub listener_socket: PathBuf,
+    /// The agent command and its arguments, after `--`.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
+    pub command: Vec<String>,
 }

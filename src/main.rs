@@ -3,6 +3,7 @@
 mod cli;
 mod cmd;
 mod context;
+mod gate;
 mod rules;
 
 use std::process::ExitCode;
@@ -14,6 +15,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Run(args) => cmd::run::main(args),
         cli::Command::Env(args) => cmd::env::main(args),
+        cli::Command::ExecShim(args) => cmd::exec_shim::main(args),
     };
     match result {
         Ok(code) => code,

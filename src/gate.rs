@@ -1,0 +1,3 @@
+//! The gate: where hook adapters, PATH shims and the exec gate ask for decisions.
+
+pub mod exec;

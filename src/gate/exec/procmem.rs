@@ -1,0 +1,587 @@
+//! Reads an exec's path, argv and selected env variables out of the exec'ing task's memory
+//! (`pread` on `/proc/PID/mem` at the syscall's pointer arguments) and resolves the file it names.
+//!
+//! **Invariants:** every read is bounded by [`Limits`]; a bound hit is reported as
+//! [`ExecNote::Truncated`], never silently; nothing here decides: an unreadable task is an error
+//! for the caller (which checks whether the notification is still valid and fails closed).
+
+use std::fs::{self, File};
+use std::io;
+use std::os::unix::fs::{FileExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use super::filter::ExecAbi;
+use super::{ExecNote, ExecRequest, ExecSyscall};
+
+/// Bounds on what is read from a task per exec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest path argument read, bytes (Linux `PATH_MAX` = 4096).
+    pub max_path_bytes: usize,
+    /// Longest single argv or env string kept, bytes (Linux `MAX_ARG_STRLEN` = 128 KiB).
+    pub max_arg_bytes: usize,
+    /// Most argv entries read.
+    pub max_args: usize,
+    /// Most argv bytes in total.
+    pub max_argv_bytes: usize,
+    /// Most envp entries scanned for the wanted names.
+    pub max_env: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_path_bytes: 4096,
+            max_arg_bytes: 128 * 1024,
+            max_args: 8192,
+            max_argv_bytes: 1024 * 1024,
+            max_env: 8192,
+        }
+    }
+}
+
+/// Why a task's memory could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum MemError {
+    #[error("reading /proc/{pid}/{what}: {source}")]
+    Proc {
+        pid: u32,
+        what: &'static str,
+        source: io::Error,
+    },
+    #[error("address {0:#x} is not mapped in the task")]
+    Unmapped(u64),
+    #[error("the path argument is a null pointer")]
+    NullPath,
+}
+
+/// Size of one `pread`: most argv/env strings of one exec sit within a few pages of each other.
+const WINDOW: usize = 8192;
+
+/// A task's memory with a one-window read cache.
+pub(super) struct RemoteMem {
+    file: File,
+    pid: u32,
+    buf: Box<[u8]>,
+    addr: u64,
+    len: usize,
+}
+
+impl RemoteMem {
+    /// Opens `/proc/PID/mem` (needs ptrace-attach rights over the task: same uid and, under Yama
+    /// `ptrace_scope=1`, overwatch must be its ancestor).
+    pub fn open(pid: u32) -> Result<Self, MemError> {
+        let file = File::open(format!("/proc/{pid}/mem")).map_err(|source| MemError::Proc {
+            pid,
+            what: "mem",
+            source,
+        })?;
+        Ok(Self::from_file(file, pid))
+    }
+
+    /// Wraps an already open mem file (tests read their own `/proc/self/mem`).
+    pub fn from_file(file: File, pid: u32) -> Self {
+        RemoteMem {
+            file,
+            pid,
+            buf: vec![0; WINDOW].into_boxed_slice(),
+            addr: 0,
+            len: 0,
+        }
+    }
+
+    fn fill(&mut self, addr: u64) -> Result<(), MemError> {
+        self.len = 0;
+        let n = self.file.read_at(&mut self.buf, addr).map_err(|err| {
+            if err.raw_os_error() == Some(libc::EIO) || err.raw_os_error() == Some(libc::EINVAL) {
+                MemError::Unmapped(addr)
+            } else {
+                MemError::Proc {
+                    pid: self.pid,
+                    what: "mem",
+                    source: err,
+                }
+            }
+        })?;
+        if n == 0 {
+            // The task exited (its mm is gone) or the address is past the end.
+            return Err(MemError::Unmapped(addr));
+        }
+        self.addr = addr;
+        self.len = n;
+        Ok(())
+    }
+
+    /// The cached bytes from `addr` to the end of the window, reading a new window if needed.
+    fn bytes_at(&mut self, addr: u64) -> Result<&[u8], MemError> {
+        let inside = addr >= self.addr && addr < self.addr + self.len as u64;
+        if !inside {
+            self.fill(addr)?;
+        }
+        let start = (addr - self.addr) as usize;
+        Ok(&self.buf[start..self.len])
+    }
+
+    /// The NUL-terminated string at `addr`, at most `max` bytes: `Ok((bytes, complete))` where
+    /// `complete` is false if the string was cut at `max`.
+    pub fn read_cstring(&mut self, addr: u64, max: usize) -> Result<(Vec<u8>, bool), MemError> {
+        let mut out = Vec::new();
+        let mut cursor = addr;
+        loop {
+            let chunk = self.bytes_at(cursor)?;
+            let room = max - out.len();
+            if let Some(nul) = memchr::memchr(0, chunk)
+                && nul <= room
+            {
+                out.extend_from_slice(&chunk[..nul]);
+                return Ok((out, true));
+            }
+            if chunk.len() >= room {
+                out.extend_from_slice(&chunk[..room]);
+                return Ok((out, false));
+            }
+            out.extend_from_slice(chunk);
+            cursor += chunk.len() as u64;
+        }
+    }
+
+    /// One pointer of `width` bytes (4 or 8, little-endian as on every ABI we filter).
+    pub fn read_pointer(&mut self, addr: u64, width: usize) -> Result<u64, MemError> {
+        if self.bytes_at(addr)?.len() < width {
+            // Straddles the window's end: start a fresh window at it.
+            self.fill(addr)?;
+        }
+        let bytes = self.bytes_at(addr)?;
+        let bytes = bytes.get(..width).ok_or(MemError::Unmapped(addr))?;
+        let mut word = [0u8; 8];
+        word[..width].copy_from_slice(bytes);
+        Ok(u64::from_le_bytes(word))
+    }
+}
+
+/// Turns bytes into a `String`, noting lossy conversion.
+fn text(bytes: Vec<u8>, notes: &mut Vec<ExecNote>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|err| {
+        if !notes.contains(&ExecNote::NotUtf8) {
+            notes.push(ExecNote::NotUtf8);
+        }
+        String::from_utf8_lossy(err.as_bytes()).into_owned()
+    })
+}
+
+fn note_truncated(notes: &mut Vec<ExecNote>) {
+    if !notes.contains(&ExecNote::Truncated) {
+        notes.push(ExecNote::Truncated);
+    }
+}
+
+/// Reads a NULL-terminated array of string pointers (`argv`), within the limits.
+pub(super) fn read_argv(
+    mem: &mut RemoteMem,
+    array: u64,
+    width: usize,
+    limits: &Limits,
+    notes: &mut Vec<ExecNote>,
+) -> Result<Vec<String>, MemError> {
+    let mut argv = Vec::new();
+    if array == 0 {
+        return Ok(argv); // Linux treats a NULL argv as empty.
+    }
+    let mut total = 0usize;
+    for index in 0.. {
+        if index == limits.max_args {
+            note_truncated(notes);
+            break;
+        }
+        let ptr = mem.read_pointer(array + (index * width) as u64, width)?;
+        if ptr == 0 {
+            break;
+        }
+        let room = limits.max_arg_bytes.min(limits.max_argv_bytes - total);
+        let (bytes, complete) = mem.read_cstring(ptr, room)?;
+        total += bytes.len();
+        argv.push(text(bytes, notes));
+        if !complete {
+            note_truncated(notes);
+            break;
+        }
+    }
+    Ok(argv)
+}
+
+/// Scans `envp` for `NAME=value` entries whose name is in `names`, reading only a prefix of the
+/// others.
+pub(super) fn read_env(
+    mem: &mut RemoteMem,
+    array: u64,
+    width: usize,
+    names: &[String],
+    limits: &Limits,
+    notes: &mut Vec<ExecNote>,
+) -> Result<Vec<(String, String)>, MemError> {
+    let mut found = Vec::new();
+    if array == 0 || names.is_empty() {
+        return Ok(found);
+    }
+    let longest = names.iter().map(String::len).max().unwrap_or(0) + 1;
+    for index in 0.. {
+        if index == limits.max_env {
+            note_truncated(notes);
+            break;
+        }
+        let ptr = mem.read_pointer(array + (index * width) as u64, width)?;
+        if ptr == 0 {
+            break;
+        }
+        let (prefix, _) = mem.read_cstring(ptr, longest)?;
+        let Some(eq) = memchr::memchr(b'=', &prefix) else {
+            continue;
+        };
+        if !names.iter().any(|n| n.as_bytes() == &prefix[..eq]) {
+            continue;
+        }
+        let (entry, complete) = mem.read_cstring(ptr, limits.max_arg_bytes)?;
+        if !complete {
+            note_truncated(notes);
+        }
+        let value = entry[eq + 1..].to_vec();
+        let name = String::from_utf8_lossy(&prefix[..eq]).into_owned();
+        found.push((name, text(value, notes)));
+    }
+    Ok(found)
+}
+
+/// The syscall arguments of one notification, decoded for its ABI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct ExecArgs {
+    pub pid: u32,
+    pub syscall: ExecSyscall,
+    pub pointer_bytes: usize,
+    /// `execveat`'s dirfd (`AT_FDCWD` for `execve`).
+    pub dirfd: i32,
+    pub path: u64,
+    pub argv: u64,
+    pub envp: u64,
+    /// `execveat`'s flags (0 for `execve`).
+    pub flags: i32,
+}
+
+impl ExecArgs {
+    /// Decodes `seccomp_data.args` (`execve(path, argv, envp)`,
+    /// `execveat(dirfd, path, argv, envp, flags)`); 32-bit ABIs pass zero-extended words.
+    pub fn decode(pid: u32, abi: ExecAbi, args: [u64; 6]) -> Self {
+        let mask = if abi.pointer_bytes == 4 {
+            0xffff_ffff
+        } else {
+            u64::MAX
+        };
+        let [a0, a1, a2, a3, a4, _] = args.map(|a| a & mask);
+        match abi.syscall {
+            ExecSyscall::Execve => ExecArgs {
+                pid,
+                syscall: abi.syscall,
+                pointer_bytes: abi.pointer_bytes,
+                dirfd: libc::AT_FDCWD,
+                path: a0,
+                argv: a1,
+                envp: a2,
+                flags: 0,
+            },
+            ExecSyscall::Execveat => ExecArgs {
+                pid,
+                syscall: abi.syscall,
+                pointer_bytes: abi.pointer_bytes,
+                dirfd: a0 as u32 as i32,
+                path: a1,
+                argv: a2,
+                envp: a3,
+                flags: a4 as u32 as i32,
+            },
+        }
+    }
+}
+
+/// Result of looking at one notification.
+#[derive(Debug)]
+pub(super) enum Gathered {
+    /// The path does not name an executable file (a PATH-search probe such as
+    /// `/usr/local/bin/git` before `/usr/bin/git`, or a missing file): the kernel will fail the
+    /// exec itself with ENOENT/EACCES, so it is continued without evaluation.
+    NotExecutable,
+    /// An exec of an existing executable: evaluate it. The [`FileId`] identifies the file
+    /// whatever path reached it (`/bin/psql` and `/usr/bin/psql` on a merged-/usr system).
+    Request(ExecRequest, FileId),
+}
+
+/// `(st_dev, st_ino)` of the file an exec names.
+pub(super) type FileId = (u64, u64);
+
+/// Where the task's view of `path` is, through `/proc/PID/{root,cwd,fd/N}`, and how to show it.
+fn locate(args: &ExecArgs, path: &str, cwd: &Path) -> Result<(PathBuf, PathBuf), MemError> {
+    let pid = args.pid;
+    if path.starts_with('/') {
+        return Ok((
+            PathBuf::from(format!("/proc/{pid}/root{path}")),
+            PathBuf::from(path),
+        ));
+    }
+    if args.dirfd == libc::AT_FDCWD {
+        return Ok((
+            Path::new(&format!("/proc/{pid}/cwd")).join(path),
+            cwd.join(path),
+        ));
+    }
+    let fd_link = PathBuf::from(format!("/proc/{pid}/fd/{}", args.dirfd));
+    let shown = fs::read_link(&fd_link).map_err(|source| MemError::Proc {
+        pid,
+        what: "fd",
+        source,
+    })?;
+    if path.is_empty() && args.flags & libc::AT_EMPTY_PATH != 0 {
+        Ok((fd_link, shown))
+    } else {
+        Ok((fd_link.join(path), shown.join(path)))
+    }
+}
+
+/// Reads one exec from task `args.pid`. Reads the path first so PATH-search probes cost a
+/// `stat`, not an argv/env read.
+pub(super) fn gather(
+    args: &ExecArgs,
+    env_names: &[String],
+    limits: &Limits,
+) -> Result<Gathered, MemError> {
+    if args.path == 0 {
+        return Err(MemError::NullPath);
+    }
+    let pid = args.pid;
+    let mut notes = Vec::new();
+    let mut mem = RemoteMem::open(pid)?;
+    let (path_bytes, complete) = mem.read_cstring(args.path, limits.max_path_bytes)?;
+    if !complete {
+        // Longer than PATH_MAX: the kernel fails it with ENAMETOOLONG.
+        return Ok(Gathered::NotExecutable);
+    }
+    let path = text(path_bytes, &mut notes);
+    let cwd = fs::read_link(format!("/proc/{pid}/cwd")).map_err(|source| MemError::Proc {
+        pid,
+        what: "cwd",
+        source,
+    })?;
+    let (seen_at, resolved) = locate(args, &path, &cwd)?;
+    let mut file_id = (0, 0);
+    match fs::metadata(&seen_at) {
+        Ok(meta) if meta.is_file() && meta.permissions().mode() & 0o111 != 0 => {
+            if meta.mode() & (libc::S_ISUID | libc::S_ISGID) != 0 {
+                notes.push(ExecNote::SetuidIgnored);
+            }
+            file_id = (meta.dev(), meta.ino());
+        }
+        Ok(_) => return Ok(Gathered::NotExecutable),
+        Err(err)
+            if err.raw_os_error() == Some(libc::ENOENT)
+                || err.raw_os_error() == Some(libc::ENOTDIR) =>
+        {
+            return Ok(Gathered::NotExecutable);
+        }
+        // Anything else (EACCES on a directory we may not search…): evaluate, fail closed.
+        Err(_) => {}
+    }
+    let argv = read_argv(&mut mem, args.argv, args.pointer_bytes, limits, &mut notes)?;
+    let env = read_env(
+        &mut mem,
+        args.envp,
+        args.pointer_bytes,
+        env_names,
+        limits,
+        &mut notes,
+    )?;
+    let request = ExecRequest {
+        pid,
+        syscall: args.syscall,
+        path,
+        resolved,
+        argv,
+        cwd,
+        env,
+        notes,
+    };
+    Ok(Gathered::Request(request, file_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::CString;
+
+    use super::*;
+
+    /// Our own memory as a "task": C strings and a NULL-terminated pointer array.
+    struct Fixture {
+        _strings: Vec<CString>,
+        array: Vec<u64>,
+    }
+
+    fn fixture(items: &[&[u8]]) -> Fixture {
+        let strings: Vec<CString> = items.iter().map(|s| CString::new(*s).unwrap()).collect();
+        let mut array: Vec<u64> = strings.iter().map(|s| s.as_ptr() as u64).collect();
+        array.push(0);
+        Fixture {
+            _strings: strings,
+            array,
+        }
+    }
+
+    fn own_mem() -> RemoteMem {
+        RemoteMem::from_file(File::open("/proc/self/mem").unwrap(), std::process::id())
+    }
+
+    #[test]
+    fn reads_argv_from_task_memory() {
+        let f = fixture(&[b"git", b"push", b"--force", b"origin main"]);
+        let mut notes = vec![];
+        let argv = read_argv(
+            &mut own_mem(),
+            f.array.as_ptr() as u64,
+            8,
+            &Limits::default(),
+            &mut notes,
+        )
+        .unwrap();
+        assert_eq!(argv, ["git", "push", "--force", "origin main"]);
+        assert!(notes.is_empty());
+    }
+
+    #[test]
+    fn reads_a_string_longer_than_one_window() {
+        let long = vec![b'a'; WINDOW * 3 + 17];
+        let f = fixture(&[&long]);
+        let (bytes, complete) = own_mem().read_cstring(f.array[0], usize::MAX >> 1).unwrap();
+        assert!(complete);
+        assert_eq!(bytes, long);
+    }
+
+    #[test]
+    fn limits_cut_argv_and_say_so() {
+        let f = fixture(&[b"a", b"b", b"c", b"d"]);
+        let limits = Limits {
+            max_args: 2,
+            ..Limits::default()
+        };
+        let mut notes = vec![];
+        let argv = read_argv(
+            &mut own_mem(),
+            f.array.as_ptr() as u64,
+            8,
+            &limits,
+            &mut notes,
+        )
+        .unwrap();
+        assert_eq!(argv, ["a", "b"]);
+        assert_eq!(notes, [ExecNote::Truncated]);
+
+        let limits = Limits {
+            max_argv_bytes: 5,
+            ..Limits::default()
+        };
+        let f = fixture(&[b"abc", b"defgh"]);
+        let mut notes = vec![];
+        let argv = read_argv(
+            &mut own_mem(),
+            f.array.as_ptr() as u64,
+            8,
+            &limits,
+            &mut notes,
+        )
+        .unwrap();
+        assert_eq!(argv, ["abc", "de"]);
+        assert_eq!(notes, [ExecNote::Truncated]);
+    }
+
+    #[test]
+    fn env_keeps_only_wanted_names_and_never_matches_prefixes() {
+        let f = fixture(&[
+            b"PATH=/usr/bin",
+            b"KUBECONFIG_X=nope",
+            b"KUBECONFIG=/home/u/.kube/prod",
+            b"AWS_PROFILE=prod-admin",
+            b"NOEQUALS",
+        ]);
+        let names = vec!["KUBECONFIG".to_string(), "AWS_PROFILE".to_string()];
+        let mut notes = vec![];
+        let env = read_env(
+            &mut own_mem(),
+            f.array.as_ptr() as u64,
+            8,
+            &names,
+            &Limits::default(),
+            &mut notes,
+        )
+        .unwrap();
+        assert_eq!(
+            env,
+            [
+                ("KUBECONFIG".to_string(), "/home/u/.kube/prod".to_string()),
+                ("AWS_PROFILE".to_string(), "prod-admin".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn non_utf8_is_replaced_and_noted() {
+        let f = fixture(&[b"caf\xe9"]);
+        let mut notes = vec![];
+        let argv = read_argv(
+            &mut own_mem(),
+            f.array.as_ptr() as u64,
+            8,
+            &Limits::default(),
+            &mut notes,
+        )
+        .unwrap();
+        assert_eq!(argv, ["caf\u{fffd}"]);
+        assert_eq!(notes, [ExecNote::NotUtf8]);
+    }
+
+    #[test]
+    fn unmapped_memory_is_an_error_not_an_empty_argv() {
+        let mut notes = vec![];
+        let err = read_argv(&mut own_mem(), 8, 8, &Limits::default(), &mut notes).unwrap_err();
+        assert!(matches!(err, MemError::Unmapped(8)), "{err}");
+    }
+
+    #[test]
+    fn thirty_two_bit_pointer_arrays_are_decoded() {
+        // Place a 4-byte pointer array pointing at strings we can address in 32 bits: not
+        // possible for our heap, so check the pointer decoding alone.
+        let words: [u32; 3] = [0x1234_5678, 0x9abc_def0, 0];
+        let mut mem = own_mem();
+        let base = words.as_ptr() as u64;
+        assert_eq!(mem.read_pointer(base, 4).unwrap(), 0x1234_5678);
+        assert_eq!(mem.read_pointer(base + 4, 4).unwrap(), 0x9abc_def0);
+        assert_eq!(mem.read_pointer(base + 8, 4).unwrap(), 0);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn decodes_execve_and_execveat_arguments() {
+        use super::super::filter::classify;
+        let execve = classify(super::super::filter::AUDIT_ARCH_X86_64, 59).unwrap();
+        let a = ExecArgs::decode(7, execve, [10, 20, 30, 0, 0, 0]);
+        assert_eq!(
+            (a.dirfd, a.path, a.argv, a.envp),
+            (libc::AT_FDCWD, 10, 20, 30)
+        );
+        let execveat = classify(super::super::filter::AUDIT_ARCH_X86_64, 322).unwrap();
+        let a = ExecArgs::decode(
+            7,
+            execveat,
+            [(-100i64) as u64, 10, 20, 30, libc::AT_EMPTY_PATH as u64, 0],
+        );
+        assert_eq!(a.dirfd, libc::AT_FDCWD);
+        assert_eq!((a.path, a.argv, a.envp), (10, 20, 30));
+        assert_eq!(a.flags, libc::AT_EMPTY_PATH);
+        let i386 = classify(super::super::filter::AUDIT_ARCH_I386, 11).unwrap();
+        let a = ExecArgs::decode(7, i386, [0xdead_0000_0000_0010, 20, 30, 0, 0, 0]);
+        assert_eq!(a.path, 0x10, "32-bit words are masked");
+    }
+}
