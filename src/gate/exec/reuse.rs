@@ -18,15 +18,20 @@ use sha2::{Digest, Sha256};
 use super::ExecVerdict;
 
 /// Identifies one command invocation across layers: SHA-256 over the NUL-separated argv, a
-/// separator and the cwd. `argv[0]` is compared as passed (`git`, not `/usr/bin/git`), which is
-/// what both a hook's parsed command and `execvp` carry.
+/// separator and the cwd, with `argv[0]` reduced to its basename so `/usr/bin/git push` (an exec)
+/// and `git push` (a hook's parsed command) agree — the same normalisation as the gate's approval
+/// memory (`gate::pending`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ReuseKey([u8; 32]);
 
 /// The key of `argv` run in `cwd`.
 pub fn reuse_key(argv: &[String], cwd: &Path) -> ReuseKey {
     let mut hasher = Sha256::new();
-    for arg in argv {
+    for (index, arg) in argv.iter().enumerate() {
+        let arg = match index {
+            0 => arg.rsplit('/').next().unwrap_or(arg),
+            _ => arg.as_str(),
+        };
         hasher.update(arg.as_bytes());
         hasher.update([0]);
     }
@@ -98,6 +103,16 @@ mod tests {
         let a = reuse_key(&argv("git push --force"), Path::new("/repo"));
         assert_eq!(a, reuse_key(&argv("git push --force"), Path::new("/repo")));
         assert_ne!(a, reuse_key(&argv("git push --force"), Path::new("/other")));
+        // An exec's absolute argv[0] matches the hook's bare program name…
+        assert_eq!(
+            a,
+            reuse_key(&argv("/usr/bin/git push --force"), Path::new("/repo"))
+        );
+        // …but only argv[0] is normalised.
+        assert_ne!(
+            a,
+            reuse_key(&argv("git /x/push --force"), Path::new("/repo"))
+        );
         assert_ne!(
             reuse_key(&["ab".into(), "c".into()], Path::new("/")),
             reuse_key(&["a".into(), "bc".into()], Path::new("/"))

@@ -62,7 +62,8 @@ pub enum ExecEvent {
     Decided {
         request: Arc<ExecRequest>,
         verdict: ExecVerdict,
-        /// From receiving the notification to answering it (includes `decide`).
+        /// From receiving the notification to answering it (includes queueing and `decide`):
+        /// the time the exec was held.
         latency: Duration,
     },
     /// The exec could not be read while its notification was still valid, and was denied.
@@ -198,7 +199,8 @@ const ATTEMPT_CAPACITY: usize = 64;
 
 #[derive(Default)]
 struct Pool {
-    queue: VecDeque<libc::seccomp_notif>,
+    /// Notifications waiting for a worker, with the time they were received.
+    queue: VecDeque<(Instant, libc::seccomp_notif)>,
     idle: usize,
     workers: usize,
     closing: bool,
@@ -321,7 +323,7 @@ fn receive_loop(shared: &Arc<Shared>, stop: &OwnedFd) {
 fn dispatch(shared: &Arc<Shared>, notif: libc::seccomp_notif) {
     shared.counters.received.fetch_add(1, Ordering::SeqCst);
     let mut pool = shared.pool();
-    pool.queue.push_back(notif);
+    pool.queue.push_back((Instant::now(), notif));
     let spawn = pool.queue.len() > pool.idle && pool.workers < shared.config.max_workers.max(1);
     if spawn {
         pool.workers += 1;
@@ -344,9 +346,9 @@ fn dispatch(shared: &Arc<Shared>, notif: libc::seccomp_notif) {
 fn work_loop(shared: &Shared) {
     loop {
         let mut pool = shared.pool();
-        let notif = loop {
-            if let Some(notif) = pool.queue.pop_front() {
-                break notif;
+        let (received, notif) = loop {
+            if let Some(queued) = pool.queue.pop_front() {
+                break queued;
             }
             if pool.closing {
                 pool.workers -= 1;
@@ -360,13 +362,12 @@ fn work_loop(shared: &Shared) {
             pool.idle -= 1;
         };
         drop(pool);
-        answer(shared, &notif);
+        answer(shared, &notif, received);
     }
 }
 
 /// Reads, validates, decides and answers one notification.
-fn answer(shared: &Shared, notif: &libc::seccomp_notif) {
-    let started = Instant::now();
+fn answer(shared: &Shared, notif: &libc::seccomp_notif, received: Instant) {
     let listener = shared.listener.as_fd();
     let counters = &shared.counters;
     let send = |response: Response| -> bool {
@@ -426,7 +427,7 @@ fn answer(shared: &Shared, notif: &libc::seccomp_notif) {
                 (shared.on_event)(ExecEvent::Decided {
                     request: Arc::new(request),
                     verdict,
-                    latency: started.elapsed(),
+                    latency: received.elapsed(),
                 });
             }
         }
