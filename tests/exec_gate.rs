@@ -558,3 +558,32 @@ fn unprivileged_user_can_install_the_filter() {
     assert!(matches!(seen[0].1, ExecVerdict::Deny(_)));
     served.finish();
 }
+
+#[test]
+fn fexecve_through_execveat_is_seen_with_the_file_it_names() {
+    let Some(python) = ["/usr/bin/python3", "/usr/local/bin/python3"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+    else {
+        eprintln!("no python3 for os.execve(fd, …); skipping");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    // os.execve with an fd is fexecve(3): execveat(fd, "", argv, envp, AT_EMPTY_PATH).
+    let code = "import os; fd = os.open('/bin/true', os.O_RDONLY); \
+                os.execve(fd, ['true', 'fexecve-marker'], {'KUBECONFIG': '/k/x'})";
+    let (out, served) = run_gated(&[python, "-c", code], tmp.path(), test_rules());
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let seen: Vec<_> = served
+        .seen()
+        .into_iter()
+        .filter(|(r, _)| r.argv.iter().any(|a| a == "fexecve-marker"))
+        .collect();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let request = &seen[0].0;
+    assert_eq!(request.syscall, gate::exec::ExecSyscall::Execveat);
+    assert_eq!(request.path, "");
+    assert_eq!(request.resolved, fs::canonicalize("/bin/true").unwrap());
+    assert_eq!(request.env_var("KUBECONFIG"), Some("/k/x"));
+    served.finish();
+}
