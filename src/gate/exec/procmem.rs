@@ -5,6 +5,7 @@
 //! [`ExecNote::Truncated`], never silently; nothing here decides: an unreadable task is an error
 //! for the caller (which checks whether the notification is still valid and fails closed).
 
+use std::collections::VecDeque;
 use std::fs::{self, File};
 use std::io;
 use std::os::unix::fs::{FileExt, MetadataExt, PermissionsExt};
@@ -55,16 +56,20 @@ pub enum MemError {
     NullPath,
 }
 
-/// Size of one `pread`: most argv/env strings of one exec sit within a few pages of each other.
-const WINDOW: usize = 8192;
+/// Unit of reading and caching: one (small) page. Reads are page-aligned so a read never
+/// straddles a mapped and an unmapped page.
+const PAGE: usize = 4096;
+/// Most pages cached per exec (256 KiB); older pages are dropped first. An exec's argv and env
+/// strings sit in a handful of pages (the caller's heap or its initial stack), but not in
+/// address order, so a page cache turns ~one read per string into ~one read per page.
+const MAX_PAGES: usize = 64;
 
-/// A task's memory with a one-window read cache.
+/// A task's memory, read through `/proc/PID/mem` with a small page cache.
 pub(super) struct RemoteMem {
     file: File,
     pid: u32,
-    buf: Box<[u8]>,
-    addr: u64,
-    len: usize,
+    /// `(page address, bytes)`, oldest first.
+    pages: VecDeque<(u64, Box<[u8]>)>,
 }
 
 impl RemoteMem {
@@ -84,17 +89,16 @@ impl RemoteMem {
         RemoteMem {
             file,
             pid,
-            buf: vec![0; WINDOW].into_boxed_slice(),
-            addr: 0,
-            len: 0,
+            pages: VecDeque::new(),
         }
     }
 
-    fn fill(&mut self, addr: u64) -> Result<(), MemError> {
-        self.len = 0;
-        let n = self.file.read_at(&mut self.buf, addr).map_err(|err| {
+    /// Reads the page at `page` (page-aligned) into the cache; returns its index.
+    fn load(&mut self, page: u64) -> Result<usize, MemError> {
+        let mut buf = vec![0u8; PAGE].into_boxed_slice();
+        let n = self.file.read_at(&mut buf, page).map_err(|err| {
             if err.raw_os_error() == Some(libc::EIO) || err.raw_os_error() == Some(libc::EINVAL) {
-                MemError::Unmapped(addr)
+                MemError::Unmapped(page)
             } else {
                 MemError::Proc {
                     pid: self.pid,
@@ -103,23 +107,27 @@ impl RemoteMem {
                 }
             }
         })?;
-        if n == 0 {
-            // The task exited (its mm is gone) or the address is past the end.
-            return Err(MemError::Unmapped(addr));
+        if n < PAGE {
+            // 0: the task exited (its mm is gone). A page-aligned page-sized read of a mapped
+            // page is never short.
+            return Err(MemError::Unmapped(page));
         }
-        self.addr = addr;
-        self.len = n;
-        Ok(())
+        if self.pages.len() == MAX_PAGES {
+            self.pages.pop_front();
+        }
+        self.pages.push_back((page, buf));
+        Ok(self.pages.len() - 1)
     }
 
-    /// The cached bytes from `addr` to the end of the window, reading a new window if needed.
+    /// The bytes from `addr` to the end of its page.
     fn bytes_at(&mut self, addr: u64) -> Result<&[u8], MemError> {
-        let inside = addr >= self.addr && addr < self.addr + self.len as u64;
-        if !inside {
-            self.fill(addr)?;
-        }
-        let start = (addr - self.addr) as usize;
-        Ok(&self.buf[start..self.len])
+        let page = addr & !(PAGE as u64 - 1);
+        let index = match self.pages.iter().position(|(p, _)| *p == page) {
+            Some(index) => index,
+            None => self.load(page)?,
+        };
+        let offset = (addr - page) as usize;
+        Ok(&self.pages[index].1[offset..])
     }
 
     /// The NUL-terminated string at `addr`, at most `max` bytes: `Ok((bytes, complete))` where
@@ -147,14 +155,15 @@ impl RemoteMem {
 
     /// One pointer of `width` bytes (4 or 8, little-endian as on every ABI we filter).
     pub fn read_pointer(&mut self, addr: u64, width: usize) -> Result<u64, MemError> {
-        if self.bytes_at(addr)?.len() < width {
-            // Straddles the window's end: start a fresh window at it.
-            self.fill(addr)?;
-        }
-        let bytes = self.bytes_at(addr)?;
-        let bytes = bytes.get(..width).ok_or(MemError::Unmapped(addr))?;
         let mut word = [0u8; 8];
-        word[..width].copy_from_slice(bytes);
+        let mut filled = 0;
+        // Usually one page; an unaligned pointer may straddle two.
+        while filled < width {
+            let bytes = self.bytes_at(addr + filled as u64)?;
+            let take = bytes.len().min(width - filled);
+            word[filled..filled + take].copy_from_slice(&bytes[..take]);
+            filled += take;
+        }
         Ok(u64::from_le_bytes(word))
     }
 }
@@ -452,8 +461,8 @@ mod tests {
     }
 
     #[test]
-    fn reads_a_string_longer_than_one_window() {
-        let long = vec![b'a'; WINDOW * 3 + 17];
+    fn reads_a_string_longer_than_one_page() {
+        let long = vec![b'a'; PAGE * 3 + 17];
         let f = fixture(&[&long]);
         let (bytes, complete) = own_mem().read_cstring(f.array[0], usize::MAX >> 1).unwrap();
         assert!(complete);
@@ -546,7 +555,22 @@ mod tests {
     fn unmapped_memory_is_an_error_not_an_empty_argv() {
         let mut notes = vec![];
         let err = read_argv(&mut own_mem(), 8, 8, &Limits::default(), &mut notes).unwrap_err();
-        assert!(matches!(err, MemError::Unmapped(8)), "{err}");
+        assert!(matches!(err, MemError::Unmapped(0)), "{err}");
+    }
+
+    #[test]
+    fn a_pointer_straddling_two_pages_is_assembled() {
+        let buf = vec![0u8; PAGE * 2];
+        let base = buf.as_ptr() as u64;
+        let page_end = (base & !(PAGE as u64 - 1)) + PAGE as u64;
+        let at = page_end - 3;
+        let offset = (at - base) as usize;
+        let mut buf = buf;
+        buf[offset..offset + 8].copy_from_slice(&0x1122_3344_5566_7788u64.to_le_bytes());
+        assert_eq!(
+            own_mem().read_pointer(at, 8).unwrap(),
+            0x1122_3344_5566_7788
+        );
     }
 
     #[test]
