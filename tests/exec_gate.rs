@@ -587,3 +587,34 @@ fn fexecve_through_execveat_is_seen_with_the_file_it_names() {
     assert_eq!(request.env_var("KUBECONFIG"), Some("/k/x"));
     served.finish();
 }
+
+#[test]
+fn an_exec_whose_arguments_cannot_be_read_is_denied() {
+    let python = "/usr/bin/python3";
+    if !Path::new(python).exists() {
+        eprintln!("no python3 for a raw execve with a bad argv pointer; skipping");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    // argv points at address 8: unmapped. Without the gate the kernel says EFAULT (14); the gate
+    // cannot read what would run, so it fails closed with EPERM (1).
+    let code = "import ctypes; libc = ctypes.CDLL(None, use_errno=True); \
+                rc = libc.execve(b'/bin/true', ctypes.c_void_p(8), None); \
+                print('errno', ctypes.get_errno())";
+    let (out, served) = run_gated(&[python, "-c", code], tmp.path(), test_rules());
+    assert!(
+        out.stdout.contains("errno 1"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    let unreadable = served
+        .events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e, ExecEvent::Unreadable { .. }))
+        .count();
+    assert_eq!(unreadable, 1);
+    served.finish();
+}

@@ -16,6 +16,9 @@
 //!   so nothing in the tree can answer its own notifications.
 //! - Every received notification is answered exactly once, or its task has vanished.
 //! - Memory that cannot be read while the notification is still valid is a deny (fail closed).
+//! - The agent cannot undo the gate: a second listener in the tree is refused by the kernel
+//!   (`EBUSY`), and a filter it stacks on top can only be stricter, since the kernel applies the
+//!   highest-precedence action of all filters (kill > trap > errno > user-notif > trace > allow).
 //! - The argv check guards against mistakes, not a determined adversary: another thread of the
 //!   target can change argv memory between our read and the kernel's (documented TOCTOU).
 //!
@@ -80,6 +83,19 @@ pub enum ExecNote {
     Truncated,
     /// Some argv or env bytes were not UTF-8 and were replaced with U+FFFD.
     NotUtf8,
+}
+
+impl ExecNote {
+    /// The sentence the UI shows for this note.
+    pub fn message(&self) -> &'static str {
+        match self {
+            ExecNote::SetuidIgnored => {
+                "setuid program: sudo and the like cannot gain privileges under the exec gate"
+            }
+            ExecNote::Truncated => "command too long to read whole: treated as unresolved",
+            ExecNote::NotUtf8 => "arguments contain bytes that are not UTF-8 (shown as \u{fffd})",
+        }
+    }
 }
 
 /// One exec held by the kernel, as read from the exec'ing process's memory.
