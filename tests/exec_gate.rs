@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use gate::exec::filter::Refusal;
 use gate::exec::handoff::{ExecGateListener, Handoff, wrap_argv};
+use gate::exec::lifecycle::{self, ExecGateState};
 use gate::exec::serve::{ExecEvent, ExecGateConfig, ExecGateStats, ServeHandle, serve};
 use gate::exec::{ExecNote, ExecRequest, ExecVerdict};
 
@@ -32,6 +33,8 @@ const OVERWATCH: &str = env!("CARGO_BIN_EXE_overwatch");
 const TIMEOUT: Duration = Duration::from_secs(120);
 
 type Decide = Arc<dyn Fn(&ExecRequest) -> ExecVerdict + Send + Sync>;
+type DecideFn = Box<dyn Fn(&ExecRequest) -> ExecVerdict + Send + Sync>;
+type EventFn = Box<dyn Fn(ExecEvent) + Send + Sync>;
 
 /// Denies what the rules would: `git push --force`, `DROP TABLE` in any argument.
 fn test_rules() -> Decide {
@@ -55,30 +58,40 @@ struct Served {
 }
 
 impl Served {
-    fn start(fd: std::os::fd::OwnedFd, decide: Decide) -> Served {
+    /// Starts serving with `start(config, decide, on_event)`, recording what `decide` saw.
+    fn start(
+        start: impl FnOnce(ExecGateConfig, DecideFn, EventFn) -> ServeHandle,
+        decide: Decide,
+    ) -> Served {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let events = Arc::new(Mutex::new(Vec::new()));
         let seen_in = Arc::clone(&seen);
         let events_in = Arc::clone(&events);
-        let handle = serve(
-            fd,
+        let handle = start(
             ExecGateConfig::default(),
-            move |request| {
+            Box::new(move |request: &ExecRequest| {
                 let verdict = decide(request);
                 seen_in
                     .lock()
                     .unwrap()
                     .push((request.clone(), verdict.clone()));
                 verdict
-            },
-            move |event| events_in.lock().unwrap().push(event),
-        )
-        .unwrap();
+            }),
+            Box::new(move |event| events_in.lock().unwrap().push(event)),
+        );
         Served {
             handle,
             seen,
             events,
         }
+    }
+
+    /// Serves a listener fd received directly (tests that drive the handoff themselves).
+    fn from_fd(fd: std::os::fd::OwnedFd, decide: Decide) -> Served {
+        Served::start(
+            |config, decide, on_event| serve(fd, config, decide, on_event).unwrap(),
+            decide,
+        )
     }
 
     fn seen(&self) -> Vec<(ExecRequest, ExecVerdict)> {
@@ -123,11 +136,12 @@ struct Output {
     stderr: String,
 }
 
-/// Runs `argv` under the shim with `Command` (pipes), serving with `decide`.
+/// Runs `argv` under the shim with `Command` (pipes), serving with `decide`, through the same
+/// prepare/start lifecycle the app uses.
 fn run_gated(argv: &[&str], cwd: &Path, decide: Decide) -> (Output, Served) {
-    let listener = ExecGateListener::bind_in(cwd).unwrap();
     let argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
-    let wrapped = wrap_argv(Path::new(OVERWATCH), listener.socket_path(), &argv);
+    let prepared = lifecycle::prepare(Path::new(OVERWATCH), &argv).unwrap();
+    let wrapped = prepared.argv().to_vec();
     let mut child = Command::new(&wrapped[0])
         .args(&wrapped[1..])
         .current_dir(cwd)
@@ -136,13 +150,14 @@ fn run_gated(argv: &[&str], cwd: &Path, decide: Decide) -> (Output, Served) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let handoff = listener
-        .accept_fd(Duration::from_secs(30), Some(child.id()))
-        .unwrap();
-    let Handoff::Listener(fd) = handoff else {
-        panic!("the kernel refused the filter: {handoff:?}");
-    };
-    let served = Served::start(fd, decide);
+    let served = Served::start(
+        |config, decide, on_event| match prepared.start(Some(child.id()), config, decide, on_event)
+        {
+            ExecGateState::On(handle) => handle,
+            other => panic!("the exec gate is not on: {}", other.status_text()),
+        },
+        decide,
+    );
     let mut stdout = child.stdout.take().unwrap();
     let mut stderr = child.stderr.take().unwrap();
     let out = thread::spawn(move || {
@@ -246,7 +261,7 @@ fn agent_in_a_pty_is_held_by_absolute_path_copied_binary_and_its_own_script() {
     let Handoff::Listener(fd) = handoff else {
         panic!("the kernel refused the filter: {handoff:?}");
     };
-    let served = Served::start(fd, test_rules());
+    let served = Served::from_fd(fd, test_rules());
     let deadline = Instant::now() + TIMEOUT;
     while child.try_wait().unwrap().is_none() {
         assert!(Instant::now() < deadline, "the agent did not finish");
@@ -550,7 +565,7 @@ fn unprivileged_user_can_install_the_filter() {
     let Handoff::Listener(fd) = handoff else {
         panic!("unprivileged install refused: {handoff:?}");
     };
-    let served = Served::start(fd, test_rules());
+    let served = Served::from_fd(fd, test_rules());
     let status = child.wait().unwrap();
     assert!(!status.success());
     let seen = served.requests_of("git");

@@ -22,13 +22,14 @@
 //! - The argv check guards against mistakes, not a determined adversary: another thread of the
 //!   target can change argv memory between our read and the kernel's (documented TOCTOU).
 //!
-//! All `unsafe` lives in `exec/sys.rs`.
+//! [`lifecycle`] strings these steps together for the app. All `unsafe` lives in `exec/sys.rs`.
 
 // wired into the app during integration
 #![allow(dead_code)]
 
 pub mod filter;
 pub mod handoff;
+pub mod lifecycle;
 mod procmem;
 pub mod reuse;
 pub mod serve;

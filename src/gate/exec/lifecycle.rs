@@ -1,0 +1,130 @@
+//! The exec gate over one session, for the app: prepare before the spawn (bind the socket, wrap
+//! the argv), start after it (receive the listener, serve), and a state the status bar can show.
+//!
+//! ```text
+//! let gate = lifecycle::prepare(&std::env::current_exe()?, &plan.argv)?;
+//! let pty = AgentPty::spawn(SpawnSpec { argv: gate.argv().to_vec(), .. })?;
+//! let state = gate.start(pty.pid(), ExecGateConfig::default(), decide, on_event);
+//! status_bar.exec_gate = state.status_text();
+//! ```
+//!
+//! **Invariant:** if the handoff fails, the shim gets no ack and exits without starting the
+//! agent, so [`ExecGateState::Off`] never means "the agent runs unwatched by mistake": either
+//! the kernel refused (the agent runs, hooks and shims still apply) or nothing runs.
+
+use std::os::fd::OwnedFd;
+use std::path::Path;
+use std::time::Duration;
+
+use super::filter::Refusal;
+use super::handoff::{ExecGateListener, Handoff, HandoffError, wrap_argv};
+use super::serve::{ExecEvent, ExecGateConfig, ServeHandle, serve};
+use super::{ExecRequest, ExecVerdict};
+
+/// How long [`PreparedExecGate::start`] waits for the shim to hand the listener over. The shim
+/// connects within milliseconds of starting; the margin covers a loaded machine.
+pub const HANDOFF_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// An exec gate ready for the agent's spawn.
+#[derive(Debug)]
+pub struct PreparedExecGate {
+    listener: ExecGateListener,
+    argv: Vec<String>,
+}
+
+/// Binds the private handoff socket and wraps `agent_argv` in the shim run by `exe` (overwatch's
+/// own binary, `std::env::current_exe()`).
+pub fn prepare(exe: &Path, agent_argv: &[String]) -> Result<PreparedExecGate, HandoffError> {
+    let listener = ExecGateListener::bind()?;
+    let argv = wrap_argv(exe, listener.socket_path(), agent_argv);
+    Ok(PreparedExecGate { listener, argv })
+}
+
+impl PreparedExecGate {
+    /// The argv to spawn in the PTY instead of the agent's.
+    pub fn argv(&self) -> &[String] {
+        &self.argv
+    }
+
+    /// After the spawn: receives the listener from the shim (the PTY child, `child_pid` when
+    /// known) and serves it. Blocks up to [`HANDOFF_TIMEOUT`].
+    pub fn start(
+        self,
+        child_pid: Option<u32>,
+        config: ExecGateConfig,
+        decide: impl Fn(&ExecRequest) -> ExecVerdict + Send + Sync + 'static,
+        on_event: impl Fn(ExecEvent) + Send + Sync + 'static,
+    ) -> ExecGateState {
+        match self.listener.accept_fd(HANDOFF_TIMEOUT, child_pid) {
+            Ok(Handoff::Listener(fd)) => start_serving(fd, config, decide, on_event),
+            Ok(Handoff::Refused(refusal)) => ExecGateState::Refused(refusal),
+            Err(err) => ExecGateState::Failed(err.to_string()),
+        }
+    }
+}
+
+fn start_serving(
+    fd: OwnedFd,
+    config: ExecGateConfig,
+    decide: impl Fn(&ExecRequest) -> ExecVerdict + Send + Sync + 'static,
+    on_event: impl Fn(ExecEvent) + Send + Sync + 'static,
+) -> ExecGateState {
+    match serve(fd, config, decide, on_event) {
+        Ok(handle) => ExecGateState::On(handle),
+        // The fd is dropped: the tree's execs fail with ENOSYS (fail closed).
+        Err(err) => ExecGateState::Failed(format!("starting the exec-gate threads: {err}")),
+    }
+}
+
+/// Where the exec gate stands for this session.
+#[derive(Debug)]
+pub enum ExecGateState {
+    /// Every exec in the agent's tree is evaluated.
+    On(ServeHandle),
+    /// The kernel refused the filter; the agent runs with hooks and PATH shims only.
+    Refused(Refusal),
+    /// The handoff failed; the shim did not start the agent (see the PTY for its message).
+    Failed(String),
+}
+
+impl ExecGateState {
+    /// One line for the status bar: `exec gate on`, `exec gate off: <why>`.
+    pub fn status_text(&self) -> String {
+        match self {
+            ExecGateState::On(_) => "exec gate on".to_string(),
+            ExecGateState::Refused(refusal) => format!("exec gate off: {refusal}"),
+            ExecGateState::Failed(why) => format!("exec gate failed: {why}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_text_names_the_reason_when_off() {
+        assert_eq!(
+            ExecGateState::Refused(Refusal::NestedListener).status_text(),
+            "exec gate off: another exec gate already watches this process tree (nested overwatch?)"
+        );
+        assert!(
+            ExecGateState::Failed("timeout".into())
+                .status_text()
+                .ends_with("timeout")
+        );
+    }
+
+    #[test]
+    fn prepared_argv_runs_the_shim_with_the_agent_after_the_separator() {
+        let prepared = prepare(Path::new("/opt/overwatch"), &["codex".into()]).unwrap();
+        let argv = prepared.argv();
+        assert_eq!(argv[0], "/opt/overwatch");
+        assert_eq!(argv[1], "__exec-shim");
+        assert!(
+            Path::new(&argv[3]).exists(),
+            "socket bound before the spawn"
+        );
+        assert_eq!(argv[4..], ["--", "codex"]);
+    }
+}
