@@ -633,3 +633,51 @@ fn an_exec_whose_arguments_cannot_be_read_is_denied() {
     assert_eq!(unreadable, 1);
     served.finish();
 }
+
+#[test]
+fn dropping_the_serve_handle_stops_serving_and_later_execs_fail_closed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let go = tmp.path().join("go");
+    let script = format!(
+        "while [ ! -e {g} ]; do :; done; /bin/true; echo \"rc=$?\"",
+        g = go.display()
+    );
+    let argv = ["bash".to_string(), "-c".to_string(), script];
+    let prepared = lifecycle::prepare(Path::new(OVERWATCH), &argv).unwrap();
+    let wrapped = prepared.argv().to_vec();
+    let child = Command::new(&wrapped[0])
+        .args(&wrapped[1..])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (decided_tx, decided) = std::sync::mpsc::channel();
+    let decided_tx = Mutex::new(decided_tx);
+    let state = prepared.start(
+        Some(child.id()),
+        ExecGateConfig::default(),
+        |_: &ExecRequest| ExecVerdict::Allow,
+        move |event| {
+            if matches!(event, ExecEvent::Decided { .. }) {
+                let _ = decided_tx.lock().unwrap().send(());
+            }
+        },
+    );
+    assert!(
+        matches!(state, ExecGateState::On(_)),
+        "{}",
+        state.status_text()
+    );
+    // The agent (bash) has been let through; now overwatch goes away.
+    decided.recv_timeout(TIMEOUT).unwrap();
+    drop(state);
+    fs::write(&go, "").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("rc=126"), "{stdout}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Function not implemented"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

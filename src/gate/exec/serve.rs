@@ -111,7 +111,8 @@ impl Counters {
     }
 }
 
-/// A running exec gate.
+/// A running exec gate. Dropping it stops serving like [`ServeHandle::stop`] (without waiting):
+/// the stop pipe's write end closes and the receiver sees it hang up.
 #[derive(Debug)]
 pub struct ServeHandle {
     stop: OwnedFd,
