@@ -76,6 +76,18 @@ fn start_serving(
     }
 }
 
+/// Makes overwatch a child subreaper (`PR_SET_CHILD_SUBREAPER`), so a daemon that detaches from
+/// the agent (double fork, `setsid`) is re-parented to overwatch instead of init and stays its
+/// descendant. Under Yama `ptrace_scope=1` (Ubuntu's default) overwatch may read only its
+/// descendants' memory, so without this a detached daemon's execs cannot be read and are denied.
+///
+/// Cost: overwatch then inherits such daemons' zombies. They are not reaped (a `waitpid(-1)`
+/// would steal the agent's exit status from the PTY layer), so each detached daemon that exits
+/// during the session leaves a zombie until overwatch exits. Call once, before the spawn.
+pub fn adopt_detached_daemons() -> nix::Result<()> {
+    nix::sys::prctl::set_child_subreaper(true)
+}
+
 /// Where the exec gate stands for this session.
 #[derive(Debug)]
 pub enum ExecGateState {
@@ -113,6 +125,33 @@ mod tests {
                 .status_text()
                 .ends_with("timeout")
         );
+    }
+
+    #[test]
+    fn a_detached_daemon_is_adopted_instead_of_going_to_init() {
+        // This changes the whole test process. tests/exec_gate.rs compiles this module too and
+        // its trees must not be adopted (their end is seen when the last process is reaped), so
+        // only the binary's own unit-test process runs it.
+        if !module_path!().starts_with("overwatch::") {
+            return;
+        }
+        adopt_detached_daemons().unwrap();
+        // bash starts a background sleep and exits at once: the sleep is orphaned.
+        let out = std::process::Command::new("bash")
+            .args(["-c", "sleep 2 </dev/null >/dev/null 2>&1 & echo $!"])
+            .output()
+            .unwrap();
+        let pid: u32 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        // Field 4 of /proc/PID/stat, after the parenthesised command name, is the parent pid.
+        let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+        let ppid: u32 = after_name.split(' ').nth(1).unwrap().parse().unwrap();
+        assert_eq!(ppid, std::process::id());
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+        let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid as i32), None);
     }
 
     #[test]
