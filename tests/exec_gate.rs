@@ -274,7 +274,9 @@ fn agent_in_a_pty_is_held_by_absolute_path_copied_binary_and_its_own_script() {
     assert!(screen.contains("copy=126"), "{screen}");
     assert!(screen.contains("Operation not permitted"), "{screen}");
     assert!(screen.contains("status=0"), "{screen}");
-    assert!(!screen.contains("psql=0"), "{screen}");
+    // The script's own psql exec was refused: the script saw EPERM.
+    assert!(screen.contains("psql: Operation not permitted"), "{screen}");
+    assert!(screen.contains("psql=126"), "{screen}");
 
     let git = served.requests_of("git");
     assert!(
