@@ -28,6 +28,7 @@
 #![allow(dead_code)]
 
 pub mod filter;
+mod gather;
 pub mod handoff;
 pub mod lifecycle;
 mod procmem;

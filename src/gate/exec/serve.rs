@@ -28,8 +28,8 @@ use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use super::filter::classify;
+use super::gather::{ExecArgs, FileId, Gathered, gather};
 pub use super::procmem::Limits;
-use super::procmem::{ExecArgs, FileId, Gathered, gather};
 use super::reuse::{ReuseKey, reuse_key};
 use super::sys::{self, Response};
 use super::{DEFAULT_ENV_NAMES, ExecRequest, ExecVerdict};
