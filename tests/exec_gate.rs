@@ -683,3 +683,83 @@ fn dropping_the_serve_handle_stops_serving_and_later_execs_fail_closed() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A 64-bit x86 program that execs with 32-bit pointer arrays through a compat entry, the
+/// classic way around a filter that only checks x86_64 numbers: `int $0x80` (i386 execve = 11)
+/// or `syscall` with the x32 bit (x32 execve = 0x40000000 | 520). If the exec fails the probe
+/// exits with its errno; if it succeeds, `/bin/true` exits 0.
+#[cfg(target_arch = "x86_64")]
+fn compat_exec_probe(entry: &str) -> String {
+    let call = match entry {
+        "i386" => {
+            r#"long ret = 11;
+    __asm__ volatile("int $0x80" : "+a"(ret) : "b"(path), "c"(argv32), "d"(envp32) : "memory");"#
+        }
+        _ => {
+            r#"long ret = 0x40000000L | 520;
+    __asm__ volatile("syscall" : "+a"(ret) : "D"(path), "S"(argv32), "d"(envp32)
+                     : "rcx", "r11", "memory");"#
+        }
+    };
+    format!(
+        r#"
+static char path[] = "/bin/true";
+static char a0[] = "true";
+static char a1[] = "compat-marker";
+static char e0[] = "KUBECONFIG=/k/compat";
+static unsigned int argv32[3];
+static unsigned int envp32[2];
+void _start(void) {{
+    argv32[0] = (unsigned int)(unsigned long)a0;
+    argv32[1] = (unsigned int)(unsigned long)a1;
+    envp32[0] = (unsigned int)(unsigned long)e0;
+    {call}
+    __asm__ volatile("syscall" : : "a"(60L), "D"(-ret) : "rcx", "r11", "memory");
+    for (;;) {{}}
+}}
+"#
+    )
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn execs_through_the_i386_and_x32_entries_are_gated_with_their_32_bit_argv() {
+    let tmp = tempfile::tempdir().unwrap();
+    for entry in ["i386", "x32"] {
+        let source = tmp.path().join(format!("{entry}.c"));
+        let program = tmp.path().join(entry);
+        fs::write(&source, compat_exec_probe(entry)).unwrap();
+        // Static, no libc, not position-independent: data below 4 GiB for 32-bit pointers.
+        let built = Command::new("gcc")
+            .args(["-static", "-nostdlib", "-no-pie", "-O1", "-o"])
+            .arg(&program)
+            .arg(&source)
+            .status();
+        if !built.is_ok_and(|s| s.success()) {
+            eprintln!("gcc cannot build the compat exec probe here; skipping");
+            return;
+        }
+        let deny_marker: Decide = Arc::new(|request: &ExecRequest| {
+            if request.argv.iter().any(|a| a == "compat-marker") {
+                ExecVerdict::Deny("test".into())
+            } else {
+                ExecVerdict::Allow
+            }
+        });
+        let program = program.to_str().unwrap();
+        let (out, served) = run_gated(&[program], tmp.path(), deny_marker);
+        // EPERM (1) from the gate; without it the i386 exec succeeds (0) and an x32 exec on a
+        // kernel without x32 support fails with ENOSYS (38).
+        assert_eq!(out.code, Some(1), "{entry}: {}", out.stderr);
+        let seen: Vec<_> = served
+            .seen()
+            .into_iter()
+            .filter(|(r, _)| r.argv.iter().any(|a| a == "compat-marker"))
+            .collect();
+        assert_eq!(seen.len(), 1, "{entry}: {seen:?}");
+        assert_eq!(seen[0].0.argv, ["true", "compat-marker"]);
+        assert_eq!(seen[0].0.resolved, Path::new("/bin/true"));
+        assert_eq!(seen[0].0.env_var("KUBECONFIG"), Some("/k/compat"));
+        served.finish();
+    }
+}
