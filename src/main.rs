@@ -16,6 +16,8 @@ fn main() -> ExitCode {
         cli::Command::Run(args) => cmd::run::main(args),
         cli::Command::Env(args) => cmd::env::main(args),
         cli::Command::ExecShim(args) => cmd::exec_shim::main(args),
+        cli::Command::Check(args) => cmd::check::main(args),
+        cli::Command::Rules(args) => cmd::rules::main(args),
     };
     match result {
         Ok(code) => code,
