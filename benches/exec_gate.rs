@@ -1,7 +1,7 @@
 //! Exec-gate overhead per exec (issue 6's measure): `/bin/true` × N in a bash loop, without the
-//! gate, under the gate with a trivial `decide`, and under the gate with a `decide` doing work
-//! comparable to the rule engine on an argv (shell-join, a RegexSet of ~120 rules, env lookups,
-//! the reuse key). All in one run, interleaved, median of several rounds.
+//! gate, under the gate with a trivial `decide`, and under the gate with the real rule engine
+//! (`rules::Engine` with the built-in packs, the session's context detected once, each exec's
+//! cwd and env overlaid on it, as the app does). All in one run, interleaved, several rounds.
 //!
 //! Run: `cargo bench --bench exec_gate` (add `--profile dev` to reuse debug deps: an upper bound).
 //!
@@ -12,15 +12,21 @@
 //!   latency the gate adds on top of the kernel's notification round trip), median and p99;
 //! - overwatch CPU per exec (`getrusage(RUSAGE_SELF)`: the receiver and worker threads).
 
-// The module is shared with the binary (no library target). When clippy checks this bench with
-// `cfg(test)` but no test harness, the module's `#[test]` functions vanish and their imports look
-// unused: that build only.
+// The modules are shared with the binary (no library target). When clippy checks this bench
+// with `cfg(test)` but no test harness, the modules' `#[test]` functions vanish and their
+// imports look unused: that build only.
 #[allow(dead_code)]
 #[cfg_attr(test, allow(unused_imports))]
-#[path = "../src/gate"]
-mod gate {
-    pub mod exec;
+#[path = "../src"]
+mod sources {
+    pub mod context;
+    pub mod gate {
+        pub mod exec;
+    }
+    pub mod rules;
 }
+// `rules` refers to `crate::context` and `crate::rules`.
+use sources::{context, gate, rules};
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -28,7 +34,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use gate::exec::handoff::{ExecGateListener, Handoff, wrap_argv};
-use gate::exec::reuse::{ReuseCache, reuse_key};
 use gate::exec::serve::{ExecEvent, ExecGateConfig, serve};
 use gate::exec::{ExecRequest, ExecVerdict};
 
@@ -57,6 +62,7 @@ fn run_plain(n: usize) -> Duration {
 struct Gated {
     wall: Duration,
     holds: Vec<Duration>,
+    decides: Vec<Duration>,
     cpu: Duration,
 }
 
@@ -75,6 +81,8 @@ fn run_gated(n: usize, decide: &Decide) -> Gated {
     let wrapped = wrap_argv(Path::new(OVERWATCH), listener.socket_path(), &argv);
     let holds = Arc::new(Mutex::new(Vec::with_capacity(n + 4)));
     let holds_in = Arc::clone(&holds);
+    let decides = Arc::new(Mutex::new(Vec::with_capacity(n + 4)));
+    let decides_in = Arc::clone(&decides);
     let cpu_before = cpu_time();
     let start = Instant::now();
     let mut child = Command::new(&wrapped[0])
@@ -90,7 +98,14 @@ fn run_gated(n: usize, decide: &Decide) -> Gated {
     let handle = serve(
         fd,
         ExecGateConfig::default(),
-        move |request| decide(request),
+        move |request| {
+            let start = Instant::now();
+            let verdict = decide(request);
+            if let Ok(mut decides) = decides_in.lock() {
+                decides.push(start.elapsed());
+            }
+            verdict
+        },
         move |event| {
             if let ExecEvent::Decided { latency, .. } = event
                 && let Ok(mut holds) = holds_in.lock()
@@ -107,69 +122,42 @@ fn run_gated(n: usize, decide: &Decide) -> Gated {
     let cpu = cpu_time() - cpu_before;
     assert!(stats.allowed as usize > n, "{stats:?}");
     let holds = holds.lock().map(|h| h.clone()).unwrap_or_default();
-    Gated { wall, holds, cpu }
+    let decides = decides.lock().map(|d| d.clone()).unwrap_or_default();
+    Gated {
+        wall,
+        holds,
+        decides,
+        cpu,
+    }
 }
 
-/// Work comparable to evaluating one argv against rule packs.
-fn rule_like_decide() -> Decide {
-    let programs = [
-        "kubectl",
-        "helm",
-        "terraform",
-        "tofu",
-        "aws",
-        "gcloud",
-        "az",
-        "psql",
-        "mysql",
-        "mongosh",
-        "redis-cli",
-        "git",
-        "docker",
-        "rm",
-        "dd",
-        "mkfs",
-        "pulumi",
-        "ansible-playbook",
-        "vault",
-        "nomad",
-    ];
-    let verbs = [
-        "delete",
-        "destroy",
-        "apply",
-        "drop",
-        "push --force",
-        "truncate",
-        "rollout restart",
-        "scale",
-        "uninstall",
-        "rm -rf",
-    ];
-    let mut patterns = Vec::new();
-    for program in programs {
-        for verb in &verbs[..6] {
-            patterns.push(format!(r"^(\S*/)?{program}\b.*\b{}\b", regex::escape(verb)));
-        }
-    }
-    patterns.push(r"(?i)\bdrop\s+(table|database|schema)\b".into());
-    patterns.push(r"--context[= ](\S*prod\S*)".into());
-    let set = regex::RegexSet::new(&patterns).expect("patterns");
-    let cache = ReuseCache::new(Duration::from_secs(5));
+/// The real rule engine, as the app would call it from the exec gate's `decide`.
+fn engine_decide() -> Decide {
+    let engine = rules::Engine::load(&rules::LoadOptions {
+        builtin: true,
+        ..rules::LoadOptions::default()
+    })
+    .expect("loading the built-in rule packs");
+    let knowledge = engine.knowledge();
+    let session = context::ProbeEnv {
+        home: dirs::home_dir().expect("a home directory"),
+        cwd: std::env::current_dir().expect("a working directory"),
+        env: std::env::vars().collect(),
+    };
+    let ambient = context::detect(&session, &knowledge);
     Arc::new(move |request: &ExecRequest| {
-        if let Some(verdict) = cache.lookup(&reuse_key(&request.argv, &request.cwd), Instant::now())
-        {
-            return verdict;
-        }
-        let command = request.argv.join(" ");
-        let hits = set.matches(&command);
-        let prod = ["KUBECONFIG", "AWS_PROFILE", "TF_WORKSPACE", "DATABASE_URL"]
-            .iter()
-            .any(|name| request.env_var(name).is_some_and(|v| v.contains("prod")));
-        if hits.matched_any() && prod {
-            ExecVerdict::Deny("bench".into())
-        } else {
-            ExecVerdict::Allow
+        let mut probe = session.clone();
+        probe.cwd = request.cwd.clone();
+        probe.env.extend(request.env.iter().cloned());
+        let env = rules::EvalEnv {
+            ambient: &ambient,
+            probe: &probe,
+            knowledge: &knowledge,
+        };
+        let input = rules::CommandInput::Argv(request.argv.clone());
+        match engine.evaluate(&input, &env).decision {
+            rules::Decision::Allow | rules::Decision::Warn => ExecVerdict::Allow,
+            other => ExecVerdict::Deny(format!("rules: {other}")),
         }
     })
 }
@@ -190,37 +178,37 @@ fn main() {
         return; // `cargo test --benches` lists benches; nothing to list here.
     }
     let trivial: Decide = Arc::new(|_: &ExecRequest| ExecVerdict::Allow);
-    let rules = rule_like_decide();
+    let engine = engine_decide();
     let per_exec =
         |t_n: Duration, t_0: Duration| (t_n.as_secs_f64() - t_0.as_secs_f64()) * 1e6 / EXECS as f64;
     let mut plain = Vec::new();
     let mut walls = [Vec::new(), Vec::new()];
     let mut holds = [Vec::new(), Vec::new()];
+    let mut decides = [Vec::new(), Vec::new()];
     let mut cpus = [Vec::new(), Vec::new()];
     for _ in 0..ROUNDS {
         plain.push(per_exec(run_plain(EXECS), run_plain(0)));
-        for (i, decide) in [&trivial, &rules].into_iter().enumerate() {
+        for (i, decide) in [&trivial, &engine].into_iter().enumerate() {
             let empty = run_gated(0, decide);
             let full = run_gated(EXECS, decide);
             walls[i].push(per_exec(full.wall, empty.wall));
             cpus[i].push(per_exec(full.cpu, empty.cpu));
             holds[i].extend(full.holds);
+            decides[i].extend(full.decides);
         }
     }
     let plain = median(plain);
     println!("exec gate: /bin/true x {EXECS} in a bash loop, {ROUNDS} rounds (µs per exec)");
     println!("  without the gate: wall {plain:.1} (median)");
-    for (i, name) in ["trivial decide", "rule-like decide"]
-        .into_iter()
-        .enumerate()
-    {
+    for (i, name) in ["trivial decide", "rule engine"].into_iter().enumerate() {
         let wall = median(walls[i].clone());
         println!(
-            "  gate, {name:<16}: wall {wall:.1} (+{:.1}); held median {:.1}, p99 {:.1}; \
-             overwatch CPU {:.1}",
+            "  gate, {name:<14}: wall {wall:.1} (+{:.1}); held median {:.1}, p99 {:.1} \
+             (decide median {:.1}); overwatch CPU {:.1}",
             wall - plain,
             percentile(holds[i].clone(), 0.5),
             percentile(holds[i].clone(), 0.99),
+            percentile(decides[i].clone(), 0.5),
             median(cpus[i].clone()),
         );
     }
