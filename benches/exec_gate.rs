@@ -34,6 +34,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use gate::exec::handoff::{ExecGateListener, Handoff, wrap_argv};
+use gate::exec::identify::ProgramIndex;
 use gate::exec::serve::{ExecEvent, ExecGateConfig, serve};
 use gate::exec::{ExecRequest, ExecVerdict};
 
@@ -74,7 +75,7 @@ fn cpu_time() -> Duration {
     tv(usage.user_time()) + tv(usage.system_time())
 }
 
-fn run_gated(n: usize, decide: &Decide) -> Gated {
+fn run_gated(n: usize, decide: &Decide, config: &ExecGateConfig) -> Gated {
     let tmp = tempfile::tempdir().expect("temp dir");
     let listener = ExecGateListener::bind_in(tmp.path()).expect("binding");
     let argv = ["bash".to_string(), "-c".to_string(), script(n)];
@@ -97,7 +98,7 @@ fn run_gated(n: usize, decide: &Decide) -> Gated {
     let decide = Arc::clone(decide);
     let handle = serve(
         fd,
-        ExecGateConfig::default(),
+        config.clone(),
         move |request| {
             let start = Instant::now();
             let verdict = decide(request);
@@ -131,8 +132,9 @@ fn run_gated(n: usize, decide: &Decide) -> Gated {
     }
 }
 
-/// The real rule engine, as the app would call it from the exec gate's `decide`.
-fn engine_decide() -> Decide {
+/// The real rule engine, as the app would call it from the exec gate's `decide`, and the index
+/// of its guarded programs for recognising copies.
+fn engine_decide() -> (Decide, ExecGateConfig) {
     let engine = rules::Engine::load(&rules::LoadOptions {
         builtin: true,
         ..rules::LoadOptions::default()
@@ -145,7 +147,15 @@ fn engine_decide() -> Decide {
         env: std::env::vars().collect(),
     };
     let ambient = context::detect(&session, &knowledge);
-    Arc::new(move |request: &ExecRequest| {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let config = ExecGateConfig {
+        programs: Some(Arc::new(ProgramIndex::from_path(
+            engine.guarded_programs(),
+            &path,
+        ))),
+        ..ExecGateConfig::default()
+    };
+    let decide = Arc::new(move |request: &ExecRequest| {
         let mut probe = session.clone();
         probe.cwd = request.cwd.clone();
         probe.env.extend(request.env.iter().cloned());
@@ -154,12 +164,13 @@ fn engine_decide() -> Decide {
             probe: &probe,
             knowledge: &knowledge,
         };
-        let input = rules::CommandInput::Argv(request.argv.clone());
+        let input = rules::CommandInput::Argv(request.argv_for_rules());
         match engine.evaluate(&input, &env).decision {
             rules::Decision::Allow | rules::Decision::Warn => ExecVerdict::Allow,
             other => ExecVerdict::Deny(format!("rules: {other}")),
         }
-    })
+    });
+    (decide, config)
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -178,7 +189,7 @@ fn main() {
         return; // `cargo test --benches` lists benches; nothing to list here.
     }
     let trivial: Decide = Arc::new(|_: &ExecRequest| ExecVerdict::Allow);
-    let engine = engine_decide();
+    let (engine, config) = engine_decide();
     let per_exec =
         |t_n: Duration, t_0: Duration| (t_n.as_secs_f64() - t_0.as_secs_f64()) * 1e6 / EXECS as f64;
     let mut plain = Vec::new();
@@ -189,8 +200,8 @@ fn main() {
     for _ in 0..ROUNDS {
         plain.push(per_exec(run_plain(EXECS), run_plain(0)));
         for (i, decide) in [&trivial, &engine].into_iter().enumerate() {
-            let empty = run_gated(0, decide);
-            let full = run_gated(EXECS, decide);
+            let empty = run_gated(0, decide, &config);
+            let full = run_gated(EXECS, decide, &config);
             walls[i].push(per_exec(full.wall, empty.wall));
             cpus[i].push(per_exec(full.cpu, empty.cpu));
             holds[i].extend(full.holds);

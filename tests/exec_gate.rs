@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use gate::exec::filter::Refusal;
 use gate::exec::handoff::{ExecGateListener, Handoff, wrap_argv};
+use gate::exec::identify::ProgramIndex;
 use gate::exec::lifecycle::{self, ExecGateState};
 use gate::exec::serve::{ExecEvent, ExecGateConfig, ExecGateStats, ServeHandle, serve};
 use gate::exec::{ExecNote, ExecRequest, ExecVerdict};
@@ -61,6 +62,7 @@ impl Served {
     /// Starts serving with `start(config, decide, on_event)`, recording what `decide` saw.
     fn start(
         start: impl FnOnce(ExecGateConfig, DecideFn, EventFn) -> ServeHandle,
+        config: ExecGateConfig,
         decide: Decide,
     ) -> Served {
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -68,7 +70,7 @@ impl Served {
         let seen_in = Arc::clone(&seen);
         let events_in = Arc::clone(&events);
         let handle = start(
-            ExecGateConfig::default(),
+            config,
             Box::new(move |request: &ExecRequest| {
                 let verdict = decide(request);
                 seen_in
@@ -87,9 +89,10 @@ impl Served {
     }
 
     /// Serves a listener fd received directly (tests that drive the handoff themselves).
-    fn from_fd(fd: std::os::fd::OwnedFd, decide: Decide) -> Served {
+    fn from_fd(fd: std::os::fd::OwnedFd, config: ExecGateConfig, decide: Decide) -> Served {
         Served::start(
             |config, decide, on_event| serve(fd, config, decide, on_event).unwrap(),
+            config,
             decide,
         )
     }
@@ -105,8 +108,9 @@ impl Served {
             .collect()
     }
 
-    /// Waits for the tree to exit (POLLHUP) and checks every notification was accounted for.
-    fn finish(self) -> ExecGateStats {
+    /// Waits for the tree to exit (POLLHUP) and every answer to be reported, checks every
+    /// notification was accounted for, and returns the counters and all events.
+    fn finish(self) -> (ExecGateStats, Vec<ExecEvent>) {
         let deadline = Instant::now() + TIMEOUT;
         while !self.handle.is_finished() {
             assert!(
@@ -115,8 +119,8 @@ impl Served {
             );
             thread::sleep(Duration::from_millis(20));
         }
-        let events = self.events.lock().unwrap().clone();
         let stats = self.handle.join();
+        let events = self.events.lock().unwrap().clone();
         assert!(
             events.iter().any(|e| matches!(e, ExecEvent::TreeExited)),
             "{events:?}"
@@ -126,7 +130,7 @@ impl Served {
             stats.continued_not_executable + stats.allowed + stats.denied + stats.vanished,
             "every notification is answered or its task vanished: {stats:?}"
         );
-        stats
+        (stats, events)
     }
 }
 
@@ -156,6 +160,7 @@ fn run_gated(argv: &[&str], cwd: &Path, decide: Decide) -> (Output, Served) {
             ExecGateState::On(handle) => handle,
             other => panic!("the exec gate is not on: {}", other.status_text()),
         },
+        ExecGateConfig::default(),
         decide,
     );
     let mut stdout = child.stdout.take().unwrap();
@@ -261,7 +266,13 @@ fn agent_in_a_pty_is_held_by_absolute_path_copied_binary_and_its_own_script() {
     let Handoff::Listener(fd) = handoff else {
         panic!("the kernel refused the filter: {handoff:?}");
     };
-    let served = Served::from_fd(fd, test_rules());
+    // Recognise copies of the programs the rules guard (the app passes the engine's list).
+    let programs = ProgramIndex::from_path(["git", "psql"], &std::env::var_os("PATH").unwrap());
+    let config = ExecGateConfig {
+        programs: Some(Arc::new(programs)),
+        ..ExecGateConfig::default()
+    };
+    let served = Served::from_fd(fd, config, test_rules());
     let deadline = Instant::now() + TIMEOUT;
     while child.try_wait().unwrap().is_none() {
         assert!(Instant::now() < deadline, "the agent did not finish");
@@ -294,6 +305,9 @@ fn agent_in_a_pty_is_held_by_absolute_path_copied_binary_and_its_own_script() {
     let copied = served.requests_of("mygit");
     assert_eq!(copied.len(), 1, "{copied:?}");
     assert_eq!(copied[0].0.resolved, dir.join("mygit"));
+    // …and recognised as git, so rules written for git apply to it.
+    assert_eq!(copied[0].0.program.as_deref(), Some("git"));
+    assert_eq!(copied[0].0.argv_for_rules()[..2], ["git", "push"]);
     assert!(matches!(copied[0].1, ExecVerdict::Deny(_)));
     // The script the agent wrote is seen, and so is the psql it runs, with its real argv.
     assert_eq!(served.requests_of("migrate.sh").len(), 1);
@@ -312,10 +326,8 @@ fn agent_in_a_pty_is_held_by_absolute_path_copied_binary_and_its_own_script() {
     // merged-/usr system /bin/psql is the /usr/bin/psql just denied: that retry gets the same
     // answer without asking again.
     let merged_usr = fs::read_link("/bin").is_ok_and(|l| l == Path::new("usr/bin"));
-    let answered_psql = served
-        .events
-        .lock()
-        .unwrap()
+    let (stats, events) = served.finish();
+    let answered_psql = events
         .iter()
         .filter(|e| matches!(e, ExecEvent::Decided { request, .. } if request.argv[0] == "psql"))
         .count();
@@ -325,7 +337,6 @@ fn agent_in_a_pty_is_held_by_absolute_path_copied_binary_and_its_own_script() {
             "/usr/bin/psql, then /bin/psql reusing the verdict"
         );
     }
-    let stats = served.finish();
     // The PATH misses (/usr/local/bin/psql…) were continued without asking.
     assert!(stats.continued_not_executable > 0, "{stats:?}");
 }
@@ -352,7 +363,7 @@ fn exec_storm_of_two_thousand_processes_completes_with_every_notification_answer
     );
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert!(out.stdout.contains("storm-done"));
-    let stats = served.finish();
+    let (stats, _) = served.finish();
     assert_eq!(decided.load(Ordering::SeqCst), 2000);
     assert!(stats.allowed >= 2000 + 3, "{stats:?}"); // + bash, seq, xargs
     assert_eq!(stats.denied, 0, "{stats:?}");
@@ -369,7 +380,7 @@ fn exec_of_a_missing_file_still_fails_with_enoent() {
     assert!(out.stdout.contains("rc=127"), "{}", out.stdout);
     assert!(out.stderr.contains("No such file"), "{}", out.stderr);
     assert!(served.requests_of("x").is_empty(), "never evaluated");
-    let stats = served.finish();
+    let (stats, _) = served.finish();
     assert!(stats.continued_not_executable >= 1, "{stats:?}");
 }
 
@@ -567,7 +578,7 @@ fn unprivileged_user_can_install_the_filter() {
     let Handoff::Listener(fd) = handoff else {
         panic!("unprivileged install refused: {handoff:?}");
     };
-    let served = Served::from_fd(fd, test_rules());
+    let served = Served::from_fd(fd, ExecGateConfig::default(), test_rules());
     let status = child.wait().unwrap();
     assert!(!status.success());
     let seen = served.requests_of("git");
@@ -625,15 +636,12 @@ fn an_exec_whose_arguments_cannot_be_read_is_denied() {
         out.stdout,
         out.stderr
     );
-    let unreadable = served
-        .events
-        .lock()
-        .unwrap()
+    let (_, events) = served.finish();
+    let unreadable = events
         .iter()
         .filter(|e| matches!(e, ExecEvent::Unreadable { .. }))
         .count();
     assert_eq!(unreadable, 1);
-    served.finish();
 }
 
 #[test]

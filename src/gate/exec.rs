@@ -30,6 +30,7 @@
 pub mod filter;
 mod gather;
 pub mod handoff;
+pub mod identify;
 pub mod lifecycle;
 mod procmem;
 pub mod reuse;
@@ -119,6 +120,10 @@ pub struct ExecRequest {
     /// `(name, value)` for the variables of [`serve::ExecGateConfig::env_names`] present in the new
     /// program's environment (`envp`), in `envp` order. Values may be secrets.
     pub env: Vec<(String, String)>,
+    /// The guarded program this file is when argv[0] names something else: `git` for a copy
+    /// `./mygit` or a link to `/usr/bin/git` (see [`identify`]; needs
+    /// [`serve::ExecGateConfig::programs`]).
+    pub program: Option<String>,
     /// Notes for the UI (setuid, truncation).
     pub notes: Vec<ExecNote>,
 }
@@ -131,6 +136,18 @@ impl ExecRequest {
             .rev()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The argv to evaluate: argv with `argv[0]` replaced by the identified [`Self::program`],
+    /// so rules written for `git` apply to a copied `./mygit`.
+    pub fn argv_for_rules(&self) -> Vec<String> {
+        let mut argv = self.argv.clone();
+        match (&self.program, argv.first_mut()) {
+            (Some(program), Some(first)) => *first = program.clone(),
+            (Some(program), None) => argv.push(program.clone()),
+            (None, _) => {}
+        }
+        argv
     }
 
     /// Whether `note` applies.
@@ -151,6 +168,7 @@ impl fmt::Debug for ExecRequest {
             .field("argv", &self.argv)
             .field("cwd", &self.cwd)
             .field("env_names", &env_names)
+            .field("program", &self.program)
             .field("notes", &self.notes)
             .finish()
     }
@@ -180,6 +198,7 @@ mod tests {
             argv: vec!["psql".into()],
             cwd: "/".into(),
             env: vec![("DATABASE_URL".into(), "postgres://u:hunter2@db/prod".into())],
+            program: None,
             notes: vec![],
         };
         let shown = format!("{request:?}");
@@ -189,5 +208,23 @@ mod tests {
             request.env_var("DATABASE_URL"),
             Some("postgres://u:hunter2@db/prod")
         );
+    }
+
+    #[test]
+    fn rules_see_an_identified_copy_under_its_real_name() {
+        let mut request = ExecRequest {
+            pid: 1,
+            syscall: ExecSyscall::Execve,
+            path: "./mygit".into(),
+            resolved: "/w/mygit".into(),
+            argv: vec!["./mygit".into(), "push".into(), "--force".into()],
+            cwd: "/w".into(),
+            env: vec![],
+            program: None,
+            notes: vec![],
+        };
+        assert_eq!(request.argv_for_rules(), request.argv);
+        request.program = Some("git".into());
+        assert_eq!(request.argv_for_rules(), ["git", "push", "--force"]);
     }
 }

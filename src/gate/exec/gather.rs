@@ -70,13 +70,24 @@ pub(super) enum Gathered {
     /// `/usr/local/bin/git` before `/usr/bin/git`, or a missing file): the kernel will fail the
     /// exec itself with ENOENT/EACCES, so it is continued without evaluation.
     NotExecutable,
-    /// An exec of an existing executable: evaluate it. The [`FileId`] identifies the file
-    /// whatever path reached it (`/bin/psql` and `/usr/bin/psql` on a merged-/usr system).
-    Request(ExecRequest, FileId),
+    /// An exec of an existing executable: evaluate it.
+    Request(Box<ExecRequest>, ExecFile),
 }
 
 /// `(st_dev, st_ino)` of the file an exec names.
 pub(super) type FileId = (u64, u64);
+
+/// The file an exec names, as `stat` saw it through the task's view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct ExecFile {
+    /// Identifies the file whatever path reached it (`/bin/psql` and `/usr/bin/psql` on a
+    /// merged-/usr system); `(0, 0)` when it could not be `stat`ed.
+    pub id: FileId,
+    /// Size in bytes.
+    pub size: u64,
+    /// Where overwatch can open it (`/proc/PID/root/usr/bin/git`).
+    pub seen_at: PathBuf,
+}
 
 /// Where the task's view of `path` is, through `/proc/PID/{root,cwd,fd/N}`, and how to show it.
 fn locate(args: &ExecArgs, path: &str, cwd: &Path) -> Result<(PathBuf, PathBuf), MemError> {
@@ -131,13 +142,18 @@ pub(super) fn gather(
         source,
     })?;
     let (seen_at, resolved) = locate(args, &path, &cwd)?;
-    let mut file_id = (0, 0);
+    let mut file = ExecFile {
+        id: (0, 0),
+        size: 0,
+        seen_at: seen_at.clone(),
+    };
     match fs::metadata(&seen_at) {
         Ok(meta) if meta.is_file() && meta.permissions().mode() & 0o111 != 0 => {
             if meta.mode() & (libc::S_ISUID | libc::S_ISGID) != 0 {
                 notes.push(ExecNote::SetuidIgnored);
             }
-            file_id = (meta.dev(), meta.ino());
+            file.id = (meta.dev(), meta.ino());
+            file.size = meta.size();
         }
         Ok(_) => return Ok(Gathered::NotExecutable),
         Err(err)
@@ -166,9 +182,10 @@ pub(super) fn gather(
         argv,
         cwd,
         env,
+        program: None,
         notes,
     };
-    Ok(Gathered::Request(request, file_id))
+    Ok(Gathered::Request(Box::new(request), file))
 }
 
 #[cfg(test)]

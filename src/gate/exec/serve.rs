@@ -28,7 +28,8 @@ use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use super::filter::classify;
-use super::gather::{ExecArgs, FileId, Gathered, gather};
+use super::gather::{ExecArgs, ExecFile, FileId, Gathered, gather};
+use super::identify::ProgramIndex;
 pub use super::procmem::Limits;
 use super::reuse::{ReuseKey, reuse_key};
 use super::sys::{self, Response};
@@ -43,6 +44,9 @@ pub struct ExecGateConfig {
     pub limits: Limits,
     /// Most worker threads, i.e. most decisions held at once without queueing others.
     pub max_workers: usize,
+    /// Guarded programs to recognise under other names (copies, links), filling
+    /// [`ExecRequest::program`]; `None` skips identification.
+    pub programs: Option<Arc<ProgramIndex>>,
 }
 
 impl Default for ExecGateConfig {
@@ -51,6 +55,7 @@ impl Default for ExecGateConfig {
             env_names: DEFAULT_ENV_NAMES.iter().map(|s| s.to_string()).collect(),
             limits: Limits::default(),
             max_workers: 64,
+            programs: None,
         }
     }
 }
@@ -113,11 +118,20 @@ impl Counters {
 
 /// A running exec gate. Dropping it stops serving like [`ServeHandle::stop`] (without waiting):
 /// the stop pipe's write end closes and the receiver sees it hang up.
-#[derive(Debug)]
 pub struct ServeHandle {
     stop: OwnedFd,
     receiver: JoinHandle<()>,
     counters: Arc<Counters>,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for ServeHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeHandle")
+            .field("finished", &self.is_finished())
+            .field("stats", &self.stats())
+            .finish()
+    }
 }
 
 impl ServeHandle {
@@ -131,14 +145,25 @@ impl ServeHandle {
         self.receiver.is_finished()
     }
 
-    /// Waits until every process carrying the filter is gone, then returns the final counters.
+    /// Waits until every process carrying the filter is gone and every answer in flight has
+    /// been sent and reported, then returns the final counters. (A `decide` still waiting for a
+    /// human keeps this waiting: use it when the tree has exited, or [`ServeHandle::stop`].)
     pub fn join(self) -> ExecGateStats {
         let ServeHandle {
             stop,
             receiver,
             counters,
+            shared,
         } = self;
         let _ = receiver.join();
+        let mut pool = shared.pool();
+        while pool.workers > 0 {
+            pool = shared
+                .worker_exited
+                .wait(pool)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        drop(pool);
         drop(stop);
         counters.snapshot()
     }
@@ -150,6 +175,7 @@ impl ServeHandle {
             stop,
             receiver,
             counters,
+            shared: _,
         } = self;
         let _ = nix::unistd::write(&stop, b"x");
         let _ = receiver.join();
@@ -168,6 +194,8 @@ struct Shared {
     counters: Arc<Counters>,
     pool: Mutex<Pool>,
     work: Condvar,
+    /// Notified when a worker thread exits ([`ServeHandle::join`] waits for all of them).
+    worker_exited: Condvar,
     attempts: Mutex<VecDeque<(Instant, Attempt, ExecVerdict)>>,
 }
 
@@ -264,15 +292,18 @@ pub fn serve(
         counters: Arc::clone(&counters),
         pool: Mutex::new(Pool::default()),
         work: Condvar::new(),
+        worker_exited: Condvar::new(),
         attempts: Mutex::new(VecDeque::new()),
     });
+    let for_receiver = Arc::clone(&shared);
     let receiver = thread::Builder::new()
         .name("exec-gate-recv".into())
-        .spawn(move || receive_loop(&shared, &stop_read))?;
+        .spawn(move || receive_loop(&for_receiver, &stop_read))?;
     Ok(ServeHandle {
         stop: stop_write,
         receiver,
         counters,
+        shared,
     })
 }
 
@@ -337,6 +368,7 @@ fn dispatch(shared: &Arc<Shared>, notif: libc::seccomp_notif) {
         if spawned.is_err() {
             // Out of threads: the existing workers drain the queue.
             shared.pool().workers -= 1;
+            shared.worker_exited.notify_all();
         }
     } else {
         drop(pool);
@@ -353,6 +385,8 @@ fn work_loop(shared: &Shared) {
             }
             if pool.closing {
                 pool.workers -= 1;
+                drop(pool);
+                shared.worker_exited.notify_all();
                 return;
             }
             pool.idle += 1;
@@ -365,6 +399,16 @@ fn work_loop(shared: &Shared) {
         drop(pool);
         answer(shared, &notif, received);
     }
+}
+
+/// The guarded program the exec'd file is, if it is one under another name.
+fn identify(config: &ExecGateConfig, request: &ExecRequest, file: &ExecFile) -> Option<String> {
+    let index = config.programs.as_ref()?;
+    let argv0 = request
+        .argv
+        .first()
+        .map_or(request.path.as_str(), String::as_str);
+    index.identify(argv0, file)
 }
 
 /// Reads, validates, decides and answers one notification.
@@ -405,8 +449,9 @@ fn answer(shared: &Shared, notif: &libc::seccomp_notif, received: Instant) {
                     .fetch_add(1, Ordering::SeqCst);
             }
         }
-        Ok(Gathered::Request(request, file_id)) => {
-            let attempt = Attempt::new(&request, file_id);
+        Ok(Gathered::Request(mut request, file)) => {
+            request.program = identify(&shared.config, &request, &file);
+            let attempt = Attempt::new(&request, file.id);
             let verdict = match shared.recent_verdict(&attempt) {
                 Some(verdict) => verdict,
                 None => {
@@ -426,7 +471,7 @@ fn answer(shared: &Shared, notif: &libc::seccomp_notif, received: Instant) {
                 };
                 counter.fetch_add(1, Ordering::SeqCst);
                 (shared.on_event)(ExecEvent::Decided {
-                    request: Arc::new(request),
+                    request: Arc::new(*request),
                     verdict,
                     latency: received.elapsed(),
                 });
