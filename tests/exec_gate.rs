@@ -771,3 +771,27 @@ fn execs_through_the_i386_and_x32_entries_are_gated_with_their_32_bit_argv() {
         served.finish();
     }
 }
+
+#[test]
+fn a_panicking_decide_denies_instead_of_leaving_the_exec_hanging() {
+    let tmp = tempfile::tempdir().unwrap();
+    let decide: Decide = Arc::new(|request: &ExecRequest| {
+        if request.argv.iter().any(|a| a == "boom") {
+            panic!("a bug in the rules");
+        }
+        ExecVerdict::Allow
+    });
+    let (out, served) = run_gated(
+        &[
+            "bash",
+            "-c",
+            "/bin/echo boom; echo \"rc=$?\"; /bin/echo after",
+        ],
+        tmp.path(),
+        decide,
+    );
+    assert!(out.stdout.contains("rc=126"), "{}", out.stdout);
+    assert!(out.stdout.contains("after"), "later execs still answered");
+    let (stats, _) = served.finish();
+    assert_eq!(stats.denied, 1, "{stats:?}");
+}

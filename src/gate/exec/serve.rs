@@ -19,6 +19,7 @@
 
 use std::collections::VecDeque;
 use std::os::fd::{AsFd, OwnedFd};
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
@@ -376,7 +377,18 @@ fn dispatch(shared: &Arc<Shared>, notif: libc::seccomp_notif) {
     shared.work.notify_one();
 }
 
+/// Counts a worker out when its thread ends, even by a panic in `on_event`.
+struct WorkerExit<'a>(&'a Shared);
+
+impl Drop for WorkerExit<'_> {
+    fn drop(&mut self) {
+        self.0.pool().workers -= 1;
+        self.0.worker_exited.notify_all();
+    }
+}
+
 fn work_loop(shared: &Shared) {
+    let _exit = WorkerExit(shared);
     loop {
         let mut pool = shared.pool();
         let (received, notif) = loop {
@@ -384,9 +396,6 @@ fn work_loop(shared: &Shared) {
                 break queued;
             }
             if pool.closing {
-                pool.workers -= 1;
-                drop(pool);
-                shared.worker_exited.notify_all();
                 return;
             }
             pool.idle += 1;
@@ -455,7 +464,12 @@ fn answer(shared: &Shared, notif: &libc::seccomp_notif, received: Instant) {
             let verdict = match shared.recent_verdict(&attempt) {
                 Some(verdict) => verdict,
                 None => {
-                    let verdict = (shared.decide)(&request);
+                    // A panicking `decide` must still answer (else the exec hangs): deny.
+                    let decided =
+                        panic::catch_unwind(AssertUnwindSafe(|| (shared.decide)(&request)));
+                    let verdict = decided.unwrap_or_else(|_| {
+                        ExecVerdict::Deny("overwatch failed while deciding (panic)".into())
+                    });
                     shared.remember(attempt, &verdict);
                     verdict
                 }
