@@ -120,7 +120,7 @@ pub struct ExecRequest {
     /// `(name, value)` for the variables of [`serve::ExecGateConfig::env_names`] present in the new
     /// program's environment (`envp`), in `envp` order. Values may be secrets.
     pub env: Vec<(String, String)>,
-    /// The guarded program this file is when argv[0] names something else: `git` for a copy
+    /// The guarded program this file is when `argv[0]` names something else: `git` for a copy
     /// `./mygit` or a link to `/usr/bin/git` (see [`identify`]; needs
     /// [`serve::ExecGateConfig::programs`]).
     pub program: Option<String>,

@@ -9,8 +9,9 @@
 //! ```
 //!
 //! **Invariant:** if the handoff fails, the shim gets no ack and exits without starting the
-//! agent, so [`ExecGateState::Off`] never means "the agent runs unwatched by mistake": either
-//! the kernel refused (the agent runs, hooks and shims still apply) or nothing runs.
+//! agent, so a state other than [`ExecGateState::On`] never means "the agent runs unwatched by
+//! mistake": either the kernel refused ([`ExecGateState::Refused`]: the agent runs, hooks and
+//! shims still apply) or nothing runs ([`ExecGateState::Failed`]).
 
 use std::os::fd::OwnedFd;
 use std::path::Path;

@@ -273,7 +273,7 @@ impl Shared {
     }
 }
 
-/// Serves the listener `fd` (from [`super::ExecGateListener::accept_fd`]) on named threads until
+/// Serves the listener `fd` (from [`super::handoff::ExecGateListener::accept_fd`]) on named threads until
 /// the tree exits or [`ServeHandle::stop`]. `decide` may block (a held `confirm`); it is called
 /// concurrently from several workers. `on_event` must not block for long (it runs on the
 /// worker that answered).
