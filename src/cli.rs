@@ -25,6 +25,11 @@ pub enum Command {
     Run(RunArgs),
     /// Print the detected context and credentials, with the reason for each tier verdict.
     Env(EnvArgs),
+    /// Agent hook adapters (stdin hook JSON → decision JSON) and their installer.
+    Hook(HookArgs),
+    /// PATH shim entry (normally reached by invoking the binary as a guarded program's name).
+    #[command(hide = true)]
+    Shim(ShimArgs),
 }
 
 /// Arguments of `overwatch run`.
@@ -49,4 +54,46 @@ pub struct EnvArgs {
     /// Extra rule packs or directories (their tier pins and custom probes apply).
     #[arg(long = "rules", value_name = "PATH")]
     pub rules: Vec<PathBuf>,
+}
+
+/// Arguments of `overwatch hook`.
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    #[command(subcommand)]
+    pub command: HookCommand,
+}
+
+/// `overwatch hook <agent>`: read that agent's hook JSON on stdin, answer in its format.
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Claude Code PreToolUse hook.
+    #[command(name = "claude-code")]
+    ClaudeCode,
+    /// Codex CLI PreToolUse hook (hooks.json).
+    Codex,
+    /// Gemini CLI BeforeTool hook.
+    Gemini,
+    /// Print (or with --write, save with a backup) the agent config that runs these hooks.
+    Install(HookInstallArgs),
+}
+
+/// Arguments of `overwatch hook install`.
+#[derive(Debug, Args)]
+pub struct HookInstallArgs {
+    /// Only this agent (default: all three).
+    #[arg(long, value_enum)]
+    pub agent: Option<crate::gate::hook::HookAgent>,
+    /// Write the merged config (the old file is kept as `<file>.overwatch-backup`).
+    #[arg(long)]
+    pub write: bool,
+}
+
+/// Arguments of the hidden `overwatch shim PROGRAM ARGS…`.
+#[derive(Debug, Args)]
+pub struct ShimArgs {
+    /// The guarded program's name (`kubectl`).
+    pub program: String,
+    /// Its arguments.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
 }

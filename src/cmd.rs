@@ -1,4 +1,6 @@
 //! One module per subcommand: turns parsed CLI args into settings and calls the library modules.
 
 pub mod env;
+pub mod hook;
 pub mod run;
+pub mod shim;

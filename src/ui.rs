@@ -1,0 +1,3 @@
+//! UI: render functions (read the Model, never change it) and overlays that take keys first.
+
+pub mod confirm;
