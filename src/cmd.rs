@@ -1,5 +1,6 @@
 //! One module per subcommand: turns parsed CLI args into settings and calls the library modules.
 
+pub mod config;
 pub mod env;
 pub mod hook;
 pub mod run;

@@ -2,9 +2,13 @@
 
 mod cli;
 mod cmd;
+mod config;
 mod context;
+mod demo;
+mod diag;
 mod gate;
 mod rules;
+mod theme;
 mod ui;
 
 use std::process::ExitCode;
@@ -25,6 +29,9 @@ fn main() -> ExitCode {
         cli::Command::Env(args) => cmd::env::main(args),
         cli::Command::Hook(args) => cmd::hook::main(args),
         cli::Command::Shim(args) => cmd::shim::main(args),
+        cli::Command::Config(args) => cmd::config::main(args),
+        cli::Command::Completions(args) => cmd::config::completions(args),
+        cli::Command::Man => cmd::config::man(),
     };
     match result {
         Ok(code) => code,
