@@ -132,9 +132,11 @@ impl GateServer {
             Some(base) => base,
             None => default_runtime_base()?,
         };
-        // tempfile creates the directory with mode 0700 on Unix.
+        use std::os::unix::fs::PermissionsExt;
+        // Created with mode 0700 (not chmod-ed afterwards: no window where others can enter).
         let dir = tempfile::Builder::new()
             .prefix(&format!("{}-", config.session_id))
+            .permissions(std::fs::Permissions::from_mode(0o700))
             .tempdir_in(&base)
             .map_err(|source| GateError::RuntimeDir {
                 path: base.clone(),
