@@ -28,6 +28,7 @@ pub mod install;
 pub mod pending;
 pub mod protocol;
 pub mod server;
+pub mod session;
 pub mod shim;
 
 #[cfg(test)]

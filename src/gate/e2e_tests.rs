@@ -730,3 +730,123 @@ fn held_requests_time_out_to_deny_and_hang_ups_withdraw() {
     assert_eq!(mode(server.socket_path()), 0o600);
     assert_eq!(mode(server.socket_path().parent().unwrap()), 0o700);
 }
+
+/// Measures for benches/hook.sh (prints, asserts nothing about speed): whole-process hook
+/// decision in a session and standalone, peak RSS, and shim overhead against `/bin/true`.
+/// Uses `OVERWATCH_BENCH_BIN` (the release binary) when set.
+#[test]
+#[ignore = "benchmark: run through benches/hook.sh"]
+fn bench_hook_and_shim() {
+    const RUNS: usize = 200;
+    let bin = std::env::var_os("OVERWATCH_BENCH_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(overwatch_bin);
+    let h = Harness::new(Arc::new(TestRules));
+    let payload = claude_payload("Bash", serde_json::json!({"command": "ls -la"}));
+    let median = |mut v: Vec<Duration>| {
+        v.sort();
+        (v[v.len() / 2], v[v.len() * 9 / 10])
+    };
+    let time_runs = |mut make: Box<dyn FnMut() -> Command>, stdin: &[u8]| {
+        let mut samples = Vec::with_capacity(RUNS);
+        for _ in 0..RUNS {
+            let mut cmd = make();
+            cmd.stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null());
+            let start = Instant::now();
+            let mut child = cmd.spawn().unwrap();
+            child.stdin.take().unwrap().write_all(stdin).unwrap();
+            let out = child.wait_with_output().unwrap();
+            samples.push(start.elapsed());
+            assert!(out.status.success(), "{out:?}");
+        }
+        median(samples)
+    };
+    let session_env = h.server.agent_env();
+    let hook = |env: Vec<(String, String)>| {
+        let bin = bin.clone();
+        Box::new(move || {
+            let mut c = Command::new(&bin);
+            c.args(["hook", "claude-code"])
+                .env_remove("OVERWATCH_SOCKET")
+                .env_remove("OVERWATCH_SESSION")
+                .envs(env.clone());
+            c
+        }) as Box<dyn FnMut() -> Command>
+    };
+    let (in_med, in_p90) = time_runs(hook(session_env.clone()), &payload);
+    let (alone_med, alone_p90) = time_runs(hook(Vec::new()), &payload);
+    let (true_med, true_p90) = time_runs(Box::new(|| Command::new("/bin/true")), b"");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let shims = tmp.path().join("shims");
+    shim::create_shim_dir(&shims, &bin, &["true".to_string()].into()).unwrap();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let shim_vars = install::shim_env(&shims, &path);
+    let (shim_med, shim_p90) = time_runs(
+        Box::new(move || {
+            let mut c = Command::new(shims.join("true"));
+            c.envs(shim_vars.clone()).envs(session_env.clone());
+            c
+        }),
+        b"",
+    );
+
+    let rss = |env: &[(String, String)]| {
+        let mut child = Command::new("/usr/bin/time")
+            .arg("-v")
+            .arg(&bin)
+            .args(["hook", "claude-code"])
+            .env_remove("OVERWATCH_SOCKET")
+            .env_remove("OVERWATCH_SESSION")
+            .envs(env.iter().cloned())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(&payload).unwrap();
+        let out = child.wait_with_output().unwrap();
+        String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .find_map(|l| {
+                l.trim()
+                    .strip_prefix("Maximum resident set size (kbytes): ")
+            })
+            .map(str::to_string)
+            .unwrap_or_else(|| "?".into())
+    };
+    let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0);
+    println!("binary: {}", bin.display());
+    println!("runs per measure: {RUNS}");
+    println!(
+        "hook in session (allow)   median {}  p90 {}",
+        ms(in_med),
+        ms(in_p90)
+    );
+    println!(
+        "hook standalone           median {}  p90 {}",
+        ms(alone_med),
+        ms(alone_p90)
+    );
+    println!(
+        "/bin/true exec            median {}  p90 {}",
+        ms(true_med),
+        ms(true_p90)
+    );
+    println!(
+        "shim → /bin/true (allow)  median {}  p90 {}",
+        ms(shim_med),
+        ms(shim_p90)
+    );
+    println!(
+        "shim overhead (median)    {}",
+        ms(shim_med.saturating_sub(true_med))
+    );
+    println!(
+        "peak RSS hook in session  {} kB",
+        rss(&h.server.agent_env())
+    );
+    println!("peak RSS hook standalone  {} kB", rss(&[]));
+}

@@ -117,7 +117,7 @@ pub struct GateServer {
     shared: Arc<Shared>,
     socket_path: PathBuf,
     task: JoinHandle<()>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl GateServer {
@@ -168,9 +168,14 @@ impl GateServer {
             shared,
             socket_path,
             task,
-            _dir: dir,
+            dir,
         };
         Ok((server, events))
+    }
+
+    /// The session's private runtime dir (0700): socket, shims, generated agent config.
+    pub fn runtime_dir(&self) -> &Path {
+        self.dir.path()
     }
 
     /// The socket clients connect to.
