@@ -32,6 +32,8 @@ pub mod session;
 pub mod shim;
 
 #[cfg(test)]
+mod e2e_codex;
+#[cfg(test)]
 mod e2e_tests;
 
 use std::collections::BTreeMap;

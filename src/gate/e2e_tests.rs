@@ -18,12 +18,28 @@ use super::server::{GateConfig, GateServer};
 use super::*;
 
 /// Rules for these tests, standing in for the rule engine behind the same seam.
-struct TestRules;
+pub(super) struct TestRules;
 
-fn words(text: &str) -> Vec<String> {
-    text.split_whitespace()
-        .map(|w| w.trim_matches(|c| c == '\'' || c == '"').to_string())
-        .collect()
+/// Splits a command line into words the way a shell would for plain quoting (no expansions), so
+/// the hook's command string and the shim's argv give the same argv.
+pub(super) fn words(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut word: Option<String> = None;
+    let mut quote: Option<char> = None;
+    for c in text.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => word.get_or_insert_with(String::new).push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                word.get_or_insert_with(String::new);
+            }
+            (None, c) if c.is_whitespace() => out.extend(word.take()),
+            (None, c) => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    out.extend(word);
+    out
 }
 
 impl Evaluator for TestRules {
@@ -107,14 +123,14 @@ pub(crate) fn wait_until<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     }
 }
 
-struct Harness {
+pub(super) struct Harness {
     _runtime: tokio::runtime::Runtime,
-    server: GateServer,
-    dir: tempfile::TempDir,
+    pub(super) server: GateServer,
+    pub(super) dir: tempfile::TempDir,
 }
 
 impl Harness {
-    fn new(evaluator: Arc<dyn Evaluator>) -> Self {
+    pub(super) fn new(evaluator: Arc<dyn Evaluator>) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -132,7 +148,7 @@ impl Harness {
         }
     }
 
-    fn audit(&self) -> Vec<AuditRecord> {
+    pub(super) fn audit(&self) -> Vec<AuditRecord> {
         std::fs::read_to_string(self.server.audit_path())
             .unwrap_or_default()
             .lines()
@@ -141,7 +157,7 @@ impl Harness {
     }
 
     /// The scripted human: waits for exactly one held request, checks it, answers.
-    fn answer(&self, answer: HumanAnswer, check: impl FnOnce(&HeldView)) {
+    pub(super) fn answer(&self, answer: HumanAnswer, check: impl FnOnce(&HeldView)) {
         let held = wait_until("a held request", || {
             let held = self.server.pending().held();
             (!held.is_empty()).then_some(held)
@@ -151,7 +167,7 @@ impl Harness {
         self.server.pending().resolve(held[0].id, answer).unwrap();
     }
 
-    fn session_env(&self, cmd: &mut Command) {
+    pub(super) fn session_env(&self, cmd: &mut Command) {
         for (k, v) in self.server.agent_env() {
             cmd.env(k, v);
         }
@@ -159,7 +175,10 @@ impl Harness {
 }
 
 /// Runs `overwatch hook claude-code` on `payload` with `env`; returns (stdout, exit code).
-fn spawn_hook(env: &[(String, String)], payload: &[u8]) -> std::thread::JoinHandle<Output> {
+pub(super) fn spawn_hook(
+    env: &[(String, String)],
+    payload: &[u8],
+) -> std::thread::JoinHandle<Output> {
     let mut cmd = Command::new(overwatch_bin());
     cmd.args(["hook", "claude-code"])
         .env_remove("OVERWATCH_SOCKET")
@@ -173,7 +192,7 @@ fn spawn_hook(env: &[(String, String)], payload: &[u8]) -> std::thread::JoinHand
     std::thread::spawn(move || child.wait_with_output().unwrap())
 }
 
-fn claude_payload(tool: &str, input: serde_json::Value) -> Vec<u8> {
+pub(super) fn claude_payload(tool: &str, input: serde_json::Value) -> Vec<u8> {
     serde_json::json!({
         "session_id": "7f3c9a2e", "transcript_path": "/tmp/t.jsonl", "cwd": "/home/dev/shop",
         "permission_mode": "default", "hook_event_name": "PreToolUse",
@@ -183,7 +202,7 @@ fn claude_payload(tool: &str, input: serde_json::Value) -> Vec<u8> {
     .into_bytes()
 }
 
-fn decision_of(out: &Output) -> (String, String) {
+pub(super) fn decision_of(out: &Output) -> (String, String) {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     if stdout.trim().is_empty() {
@@ -376,7 +395,7 @@ fn local_head(work: &Path) -> String {
 }
 
 /// Runs `script` with `sh -c` in `cwd` with the shims first on PATH and the session's env.
-fn spawn_through_shims(
+pub(super) fn spawn_through_shims(
     h: &Harness,
     shims: &Path,
     cwd: &Path,
@@ -402,7 +421,7 @@ fn spawn_through_shims(
     std::thread::spawn(move || child.wait_with_output().unwrap())
 }
 
-fn make_shims(root: &Path, programs: &[&str]) -> PathBuf {
+pub(super) fn make_shims(root: &Path, programs: &[&str]) -> PathBuf {
     let shims = root.join("shims");
     let programs = programs.iter().map(|p| p.to_string()).collect();
     shim::create_shim_dir(&shims, &overwatch_bin(), &programs).unwrap();
@@ -501,7 +520,7 @@ fn hook_approval_is_not_asked_again_by_the_shim() {
 }
 
 /// A throw-away PostgreSQL cluster on a loopback port, run as `nobody` when we are root.
-struct Postgres {
+pub(super) struct Postgres {
     dir: tempfile::TempDir,
     bin: PathBuf,
     port: u16,
@@ -539,7 +558,7 @@ impl Postgres {
             .unwrap()
     }
 
-    fn start() -> Self {
+    pub(super) fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
         if nix::unistd::getuid().is_root() {
             let nobody = nix::unistd::User::from_name("nobody").unwrap().unwrap();
@@ -594,14 +613,14 @@ impl Postgres {
     }
 
     /// A URL with a password (trust auth ignores it) so the tests can check it is never logged.
-    fn url(&self) -> String {
+    pub(super) fn url(&self) -> String {
         format!(
             "postgresql://app:hunter2-secret@127.0.0.1:{}/postgres",
             self.port
         )
     }
 
-    fn sql(&self, sql: &str) -> Output {
+    pub(super) fn sql(&self, sql: &str) -> Output {
         Command::new("psql")
             .args([&self.url(), "-XAtqc", sql])
             .output()

@@ -3,10 +3,11 @@
 //!
 //! - Claude Code: `claude --settings '<json>'` with a PreToolUse hook (hook arrays from
 //!   `--settings` are concatenated with the user's, so their own hooks keep running).
-//! - Codex: hooks are read only from `hooks.json` in a config-layer folder (`$CODEX_HOME`,
-//!   `.codex/`) and need `features.codex_hooks`. The launch plan builds an overlay `CODEX_HOME` in
-//!   the session's runtime dir — symlinks to every entry of the user's Codex home plus a
-//!   `hooks.json` merging theirs with ours — and passes `-c features.codex_hooks=true`.
+//! - Codex: `-c hooks.PreToolUse=[…]` declares the hook in Codex's session-flags config layer,
+//!   and `-c hooks.state={…}` marks exactly that hook trusted by its hash (Codex refuses to run a
+//!   hook whose trusted hash does not match the one it computes, and would otherwise stop to ask
+//!   for a review). Hooks from the user's own layers keep running and keep their own trust.
+//!   Verified with codex-cli 0.169.0 against a fake Responses API (see the gate's e2e tests).
 //! - Gemini CLI: `GEMINI_CLI_SYSTEM_SETTINGS_PATH` points at a file in the runtime dir holding the
 //!   existing system settings (if any) plus our BeforeTool hook.
 //!
@@ -137,6 +138,51 @@ pub fn codex_hooks(exe: &Path) -> Value {
     })
 }
 
+/// Where Codex keys the state of a hook declared through `-c` overrides: its synthetic
+/// session-flags source, the event in snake case, group 0, handler 0.
+const CODEX_SESSION_FLAGS_KEY: &str = "/<session-flags>/config.toml:pre_tool_use:0:0";
+
+/// The hash Codex computes for a hook declaration and compares with `trusted_hash`:
+/// `sha256:<hex>` over the compact JSON of `{"event_name","hooks":[handler],"matcher"}` with
+/// keys sorted and Codex's defaults filled in (`async:false`, `timeout`). Written out by hand so
+/// the key order never depends on serde_json features. Source: codex-rs/hooks (hook trust).
+pub fn codex_trust_hash(command: &str, matcher: &str) -> String {
+    use sha2::Digest;
+    let quote = |s: &str| Value::from(s).to_string();
+    let identity = format!(
+        r#"{{"event_name":"pre_tool_use","hooks":[{{"async":false,"command":{},"timeout":{},"type":"command"}}],"matcher":{}}}"#,
+        quote(command),
+        HOOK_TIMEOUT_SECS,
+        quote(matcher),
+    );
+    format!(
+        "sha256:{}",
+        hex::encode(sha2::Sha256::digest(identity.as_bytes()))
+    )
+}
+
+/// The `-c` overrides that declare our Codex PreToolUse hook and trust exactly it. They are root
+/// options, so they go right after the program name (before any subcommand).
+pub fn codex_hook_args(exe: &Path) -> Vec<String> {
+    let command = hook_command(exe, HookAgent::Codex);
+    let toml_str = |s: &str| toml::Value::String(s.to_string()).to_string();
+    vec![
+        "-c".to_string(),
+        format!(
+            "hooks.PreToolUse=[{{matcher={},hooks=[{{type=\"command\",command={},timeout={}}}]}}]",
+            toml_str(codex::MATCHER),
+            toml_str(&command),
+            HOOK_TIMEOUT_SECS
+        ),
+        "-c".to_string(),
+        format!(
+            "hooks.state={{{}={{trusted_hash={}}}}}",
+            toml_str(CODEX_SESSION_FLAGS_KEY),
+            toml_str(&codex_trust_hash(&command, codex::MATCHER))
+        ),
+    ]
+}
+
 /// Gemini CLI settings with our BeforeTool hook (`timeout` in milliseconds).
 pub fn gemini_settings(exe: &Path) -> Value {
     json!({
@@ -201,16 +247,15 @@ pub fn merge_hooks(existing: Value, ours: &Value, event: &str) -> anyhow::Result
 /// Builds the launch plan for `argv` (the user's agent command). `exe` is the overwatch binary;
 /// `runtime_dir` the session's private dir (for generated config).
 pub fn agent_launch_plan(argv: &[String], exe: &Path, runtime_dir: &Path) -> LaunchPlan {
-    let env = |k: &str| std::env::var_os(k).map(PathBuf::from);
-    let home = env("HOME").unwrap_or_default();
-    plan_with(argv, exe, runtime_dir, &home, env)
+    plan_with(argv, exe, runtime_dir, |k| {
+        std::env::var_os(k).map(PathBuf::from)
+    })
 }
 
 fn plan_with(
     argv: &[String],
     exe: &Path,
     runtime_dir: &Path,
-    home: &Path,
     env: impl Fn(&str) -> Option<PathBuf>,
 ) -> LaunchPlan {
     let agent = detect_agent(argv);
@@ -228,39 +273,7 @@ fn plan_with(
             );
         }
         Some(HookAgent::Codex) => {
-            let user_home = env("CODEX_HOME").unwrap_or_else(|| home.join(".codex"));
-            let overlay = runtime_dir.join("codex-home");
-            let mut user_hooks = Value::Null;
-            if let Ok(entries) = std::fs::read_dir(&user_home) {
-                for entry in entries.flatten() {
-                    let name = entry.file_name();
-                    if name == "hooks.json" {
-                        user_hooks = std::fs::read(entry.path())
-                            .ok()
-                            .and_then(|b| serde_json::from_slice(&b).ok())
-                            .unwrap_or(Value::Null);
-                        continue;
-                    }
-                    plan.prepare.push(PrepareStep::Symlink {
-                        link: overlay.join(&name),
-                        target: entry.path(),
-                    });
-                }
-            }
-            let (hooks, event) = ours(HookAgent::Codex, exe);
-            let merged = merge_hooks(user_hooks, &hooks, event).unwrap_or(hooks);
-            plan.prepare.push(PrepareStep::Write {
-                path: overlay.join("hooks.json"),
-                contents: pretty(&merged),
-            });
-            plan.env.push((
-                "CODEX_HOME".to_string(),
-                overlay.to_string_lossy().into_owned(),
-            ));
-            plan.argv.splice(
-                1..1,
-                ["-c".to_string(), "features.codex_hooks=true".to_string()],
-            );
+            plan.argv.splice(1..1, codex_hook_args(exe));
         }
         Some(HookAgent::Gemini) => {
             let system = env("GEMINI_CLI_SYSTEM_SETTINGS_PATH")
@@ -346,9 +359,7 @@ pub fn install(agent: HookAgent, exe: &Path, home: &Path, write: bool) -> anyhow
         std::fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
         out.push_str(&format!("wrote {}\n", path.display()));
         if agent == HookAgent::Codex {
-            out.push_str(
-                "also enable hooks in Codex's config.toml: [features] codex_hooks = true\n",
-            );
+            out.push_str("Codex asks you to review (trust) the new hook the next time it starts\n");
         }
     } else {
         out.push_str(&format!("# {} (use --write to save it)\n", path.display()));
@@ -377,7 +388,6 @@ mod tests {
             &argv(&["claude", "--model", "opus"]),
             exe,
             Path::new("/run/x"),
-            Path::new("/home/u"),
             |_| None,
         );
         assert_eq!(plan.agent, Some(HookAgent::ClaudeCode));
@@ -395,47 +405,37 @@ mod tests {
     }
 
     #[test]
-    fn codex_gets_an_overlay_home_keeping_the_users_files_and_hooks() {
-        let tmp = tempfile::tempdir().unwrap();
-        let user = tmp.path().join("codex-user");
-        std::fs::create_dir(&user).unwrap();
-        std::fs::write(user.join("auth.json"), "{}").unwrap();
-        std::fs::write(
-            user.join("hooks.json"),
-            r#"{"hooks":{"PreToolUse":[{"matcher":"Bash","hooks":[{"type":"command","command":"mine"}]}]}}"#,
-        )
-        .unwrap();
-        let runtime = tmp.path().join("rt");
+    fn codex_gets_a_trusted_hook_through_config_overrides() {
         let plan = plan_with(
             &argv(&["codex", "exec", "hi"]),
             Path::new("/bin/overwatch"),
-            &runtime,
-            tmp.path(),
-            |k| (k == "CODEX_HOME").then(|| user.clone()),
+            Path::new("/run/x"),
+            |_| None,
         );
+        assert_eq!(plan.argv[0], "codex");
+        assert_eq!(&plan.argv[5..], &argv(&["exec", "hi"])[..]);
+        assert!(plan.prepare.is_empty() && plan.env.is_empty());
+        let declared: toml::Table = toml::from_str(&plan.argv[2]).unwrap();
+        let hook = &declared["hooks"]["PreToolUse"][0];
+        assert_eq!(hook["matcher"].as_str(), Some(codex::MATCHER));
         assert_eq!(
-            plan.argv,
-            argv(&["codex", "-c", "features.codex_hooks=true", "exec", "hi"])
+            hook["hooks"][0]["command"].as_str(),
+            Some("/bin/overwatch hook codex")
         );
-        plan.prepare().unwrap();
-        let overlay = runtime.join("codex-home");
+        let state: toml::Table = toml::from_str(&plan.argv[4]).unwrap();
+        let trusted = state["hooks"]["state"][CODEX_SESSION_FLAGS_KEY]["trusted_hash"]
+            .as_str()
+            .unwrap();
         assert_eq!(
-            std::fs::read_link(overlay.join("auth.json")).unwrap(),
-            user.join("auth.json")
+            trusted,
+            codex_trust_hash("/bin/overwatch hook codex", codex::MATCHER)
         );
-        let hooks: Value =
-            serde_json::from_slice(&std::fs::read(overlay.join("hooks.json")).unwrap()).unwrap();
-        let groups = hooks["hooks"]["PreToolUse"].as_array().unwrap();
-        assert_eq!(groups.len(), 2);
-        assert_eq!(groups[0]["hooks"][0]["command"], "mine");
+        // The hash of a known declaration, computed independently (Python hashlib over the same
+        // canonical JSON), so a change in our encoding is caught.
         assert_eq!(
-            groups[1]["hooks"][0]["command"],
-            "/bin/overwatch hook codex"
+            codex_trust_hash("x", "^Bash$"),
+            "sha256:63110028946699c3ca910c805ca1d9836c014cb51cb7f9786ce23a7a1c8b3e44"
         );
-        assert!(plan.env.contains(&(
-            "CODEX_HOME".to_string(),
-            overlay.to_string_lossy().into_owned()
-        )));
     }
 
     #[test]
