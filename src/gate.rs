@@ -32,7 +32,7 @@ pub mod session;
 pub mod shim;
 
 #[cfg(test)]
-mod e2e_codex;
+mod e2e_agents;
 #[cfg(test)]
 mod e2e_tests;
 
