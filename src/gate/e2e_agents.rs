@@ -19,15 +19,15 @@ use serde_json::{Value, json};
 use super::e2e_tests::{Harness, Postgres, TestRules, make_shims};
 use super::*;
 
-/// A fake model API on 127.0.0.1: each POST's JSON body goes to `respond`, which returns the
-/// SSE events to stream back (`(event name, data)`), or `None` for a plain JSON `{}`.
+/// A fake model API on 127.0.0.1: each POST (path, JSON body) goes to `respond`, which returns
+/// the content type and body to send back.
 struct FakeApi {
     port: u16,
     /// Tool results the agent sent back (as JSON text), in order.
     tool_results: Arc<Mutex<Vec<String>>>,
 }
 
-type Responder = fn(&Value, &str) -> Vec<Value>;
+type Responder = fn(&str, &Value, &str) -> (&'static str, String);
 
 impl FakeApi {
     fn start(command: String, respond: Responder, results_of: fn(&Value) -> Vec<String>) -> Self {
@@ -73,16 +73,16 @@ fn serve(
     let mut body = vec![0; length];
     reader.read_exact(&mut body)?;
     let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let (content_type, payload) = if request_line.contains("count_tokens") {
-        ("application/json", json!({"input_tokens": 10}).to_string())
+    let path = request_line.split_whitespace().nth(1).unwrap_or("");
+    let (content_type, payload) = if path.contains("count_tokens") || path.contains(":countTokens")
+    {
+        (
+            "application/json",
+            json!({"input_tokens": 10, "totalTokens": 1}).to_string(),
+        )
     } else {
         seen.lock().unwrap().extend(results_of(&request));
-        let events = respond(&request, command);
-        let sse: String = events
-            .iter()
-            .map(|e| format!("event: {}\ndata: {e}\n\n", e["type"].as_str().unwrap_or("")))
-            .collect();
-        ("text/event-stream", sse)
+        respond(path, &request, command)
     };
     let mut stream = stream;
     write!(
@@ -94,9 +94,18 @@ fn serve(
     stream.flush()
 }
 
+/// Server-sent events with an `event:` line per event (its `type`).
+fn sse(events: &[Value]) -> (&'static str, String) {
+    let body = events
+        .iter()
+        .map(|e| format!("event: {}\ndata: {e}\n\n", e["type"].as_str().unwrap_or("")))
+        .collect();
+    ("text/event-stream", body)
+}
+
 /// OpenAI Responses API (Codex): a shell tool call running `command` with whichever shell tool
 /// Codex offered, then — once a tool output comes back — a final message.
-fn responses_api(request: &Value, command: &str) -> Vec<Value> {
+fn responses_api(_path: &str, request: &Value, command: &str) -> (&'static str, String) {
     let item = if responses_results(request).is_empty() {
         let tools: Vec<&str> = request["tools"]
             .as_array()
@@ -115,12 +124,12 @@ fn responses_api(request: &Value, command: &str) -> Vec<Value> {
         json!({"type": "message", "role": "assistant", "id": "msg_1",
                "content": [{"type": "output_text", "text": "done"}]})
     };
-    vec![
+    sse(&[
         json!({"type": "response.created", "response": {"id": "resp_1"}}),
         json!({"type": "response.output_item.done", "item": item}),
         json!({"type": "response.completed", "response": {"id": "resp_1", "usage": {
             "input_tokens": 1, "output_tokens": 1, "total_tokens": 2}}}),
-    ]
+    ])
 }
 
 fn responses_results(request: &Value) -> Vec<String> {
@@ -138,7 +147,7 @@ fn responses_results(request: &Value) -> Vec<String> {
 
 /// Anthropic Messages API (Claude Code), streamed: a `Bash` tool_use running `command` when the
 /// request offers Bash and carries no tool result yet, else a final text.
-fn messages_api(request: &Value, command: &str) -> Vec<Value> {
+fn messages_api(_path: &str, request: &Value, command: &str) -> (&'static str, String) {
     let offers_bash = request["tools"]
         .as_array()
         .is_some_and(|t| t.iter().any(|t| t["name"] == "Bash"));
@@ -157,7 +166,7 @@ fn messages_api(request: &Value, command: &str) -> Vec<Value> {
             "end_turn",
         )
     };
-    vec![
+    sse(&[
         json!({"type": "message_start", "message": {"id": "msg_1", "type": "message",
                "role": "assistant", "model": request["model"], "content": [],
                "stop_reason": null, "stop_sequence": null,
@@ -168,7 +177,48 @@ fn messages_api(request: &Value, command: &str) -> Vec<Value> {
         json!({"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": null},
                "usage": {"output_tokens": 1}}),
         json!({"type": "message_stop"}),
-    ]
+    ])
+}
+
+/// Gemini API (`generateContent` / `streamGenerateContent?alt=sse`): a `run_shell_command`
+/// function call when the request offers that tool and carries no function response yet, else a
+/// final text (also the answer to Gemini's tool-less routing calls).
+fn gemini_api(path: &str, request: &Value, command: &str) -> (&'static str, String) {
+    let offers_shell = request["tools"].as_array().is_some_and(|tools| {
+        tools.iter().any(|t| {
+            t["functionDeclarations"]
+                .as_array()
+                .is_some_and(|f| f.iter().any(|f| f["name"] == "run_shell_command"))
+        })
+    });
+    let part = if offers_shell && gemini_results(request).is_empty() {
+        json!({"functionCall": {"name": "run_shell_command",
+                                "args": {"command": command, "description": "drop it"}}})
+    } else {
+        json!({"text": "done"})
+    };
+    let answer = json!({
+        "candidates": [{"content": {"role": "model", "parts": [part]},
+                        "finishReason": "STOP", "index": 0}],
+        "usageMetadata": {"promptTokenCount": 1, "candidatesTokenCount": 1, "totalTokenCount": 2},
+    });
+    if path.contains("alt=sse") {
+        ("text/event-stream", format!("data: {answer}\r\n\r\n"))
+    } else {
+        ("application/json", answer.to_string())
+    }
+}
+
+fn gemini_results(request: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for content in request["contents"].as_array().into_iter().flatten() {
+        for part in content["parts"].as_array().into_iter().flatten() {
+            if let Some(response) = part.get("functionResponse") {
+                out.push(response.to_string());
+            }
+        }
+    }
+    out
 }
 
 fn messages_results(request: &Value) -> Vec<String> {
@@ -402,5 +452,99 @@ fn claude_code_drop_table_is_held_by_its_hook_and_the_answer_enforced() {
     assert_eq!(
         (records[1].decision, records[1].decided_by),
         (Decision::Allow, DecidedBy::Human)
+    );
+}
+
+fn gemini_binary() -> PathBuf {
+    std::env::var_os("OVERWATCH_TEST_GEMINI")
+        .map(PathBuf::from)
+        .or_else(|| which::which("gemini").ok())
+        .expect("Gemini CLI: npm i -g @google/gemini-cli, or set OVERWATCH_TEST_GEMINI")
+}
+
+#[test]
+#[ignore = "needs Gemini CLI (npm i -g @google/gemini-cli, or OVERWATCH_TEST_GEMINI)"]
+fn gemini_cli_drop_table_is_held_by_its_hook_and_the_answer_enforced() {
+    let pg = Postgres::start();
+    let setup = pg.sql("CREATE TABLE orders (id int); INSERT INTO orders VALUES (1),(2),(3)");
+    assert!(setup.status.success(), "{setup:?}");
+    // Gemini skips a system settings file under a world-writable ancestor (/tmp), so this
+    // session's runtime dir lives under the user's cache dir, as `overwatch run` puts it.
+    let cache = dirs::cache_dir().unwrap();
+    std::fs::create_dir_all(&cache).unwrap();
+    let private = tempfile::tempdir_in(&cache).unwrap();
+    let h = Harness::new_in(Arc::new(TestRules), private.path());
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("work");
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::create_dir_all(home.join(".gemini")).unwrap();
+    std::fs::write(
+        home.join(".gemini/settings.json"),
+        r#"{"security":{"auth":{"selectedType":"gemini-api-key"},"folderTrust":{"enabled":false}}}"#,
+    )
+    .unwrap();
+    let command = format!("psql '{}' -c 'DROP TABLE orders'", pg.url());
+    let run = |api: &FakeApi| {
+        let user_argv: Vec<String> = vec![
+            gemini_binary().to_string_lossy().into_owned(),
+            "-m".into(),
+            "gemini-2.5-pro".into(),
+            "--yolo".into(),
+            "-p".into(),
+            "drop the orders table".into(),
+        ];
+        let plan = install::agent_launch_plan(
+            &user_argv,
+            &e2e_tests::overwatch_bin(),
+            h.server.runtime_dir(),
+        );
+        assert_eq!(plan.agent, Some(hook::HookAgent::Gemini));
+        plan.prepare().unwrap();
+        let mut cmd = Command::new(&plan.argv[0]);
+        cmd.args(&plan.argv[1..])
+            .current_dir(&work)
+            .env("HOME", &home)
+            .env("GEMINI_API_KEY", "not-a-key")
+            .env(
+                "GOOGLE_GEMINI_BASE_URL",
+                format!("http://127.0.0.1:{}", api.port),
+            )
+            .envs(plan.env.iter().cloned())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        h.session_env(&mut cmd);
+        let child = cmd.spawn().unwrap();
+        std::thread::spawn(move || child.wait_with_output().unwrap())
+    };
+
+    let api = FakeApi::start(command.clone(), gemini_api, gemini_results);
+    let running = run(&api);
+    h.answer(HumanAnswer::Deny, |v| {
+        assert_eq!(v.request.agent, "gemini");
+        assert!(v.command.contains("DROP TABLE orders"), "{}", v.command);
+    });
+    let out = running.join().unwrap();
+    let count = pg.sql("SELECT count(*) FROM orders");
+    assert_eq!(
+        String::from_utf8_lossy(&count.stdout).trim(),
+        "3",
+        "{out:?}"
+    );
+    let results = api.tool_results.lock().unwrap().clone();
+    assert!(
+        results.iter().any(|r| r.contains("denied by")),
+        "{results:?} {out:?}"
+    );
+
+    let api = FakeApi::start(command, gemini_api, gemini_results);
+    let running = run(&api);
+    h.answer(HumanAnswer::AllowOnce, |_| {});
+    let out = running.join().unwrap();
+    let gone = pg.sql("SELECT count(*) FROM orders");
+    assert!(
+        !gone.status.success(),
+        "the table survived an approved DROP: {out:?}"
     );
 }

@@ -131,14 +131,24 @@ pub(super) struct Harness {
 
 impl Harness {
     pub(super) fn new(evaluator: Arc<dyn Evaluator>) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().to_path_buf();
+        Self::with_dir(evaluator, dir, &base)
+    }
+
+    /// A harness whose runtime dir is created under `base` (audit log in a fresh temp dir).
+    pub(super) fn new_in(evaluator: Arc<dyn Evaluator>, base: &Path) -> Self {
+        Self::with_dir(evaluator, tempfile::tempdir().unwrap(), base)
+    }
+
+    fn with_dir(evaluator: Arc<dyn Evaluator>, dir: tempfile::TempDir, base: &Path) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
-        let dir = tempfile::tempdir().unwrap();
         let mut config = GateConfig::new("e2e-session", vec!["claude".into()]);
-        config.runtime_base = Some(dir.path().to_path_buf());
+        config.runtime_base = Some(base.to_path_buf());
         config.audit_path = Some(dir.path().join("audit.jsonl"));
         let (server, _events) = GateServer::start(runtime.handle(), config, evaluator).unwrap();
         Harness {

@@ -221,24 +221,36 @@ impl Drop for GateServer {
     }
 }
 
+/// Longest runtime-base path used for the socket (the socket path `<base>/<session>-XXXXXX/gate.sock`
+/// must stay under the 108-byte `sun_path` limit).
+const MAX_BASE_LEN: usize = 60;
+
+/// `$XDG_RUNTIME_DIR/overwatch`, else `~/.cache/overwatch/run`, else the system temp dir — each
+/// created 0700. A private base comes first because some agents refuse config files under a
+/// world-writable ancestor (Gemini CLI skips a system settings file below `/tmp`).
 fn default_runtime_base() -> Result<PathBuf, GateError> {
     use std::os::unix::fs::DirBuilderExt;
-    let Some(xdg) = std::env::var_os("XDG_RUNTIME_DIR")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute() && p.is_dir())
-    else {
-        return Ok(std::env::temp_dir());
-    };
-    let base = xdg.join("overwatch");
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&base)
-        .map_err(|source| GateError::RuntimeDir {
-            path: base.clone(),
-            source,
-        })?;
-    Ok(base)
+    let candidates = [
+        std::env::var_os("XDG_RUNTIME_DIR")
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute() && p.is_dir())
+            .map(|p| p.join("overwatch")),
+        dirs::cache_dir().map(|c| c.join("overwatch/run")),
+    ];
+    for base in candidates.into_iter().flatten() {
+        if base.as_os_str().len() > MAX_BASE_LEN {
+            continue;
+        }
+        if std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&base)
+            .is_ok()
+        {
+            return Ok(base);
+        }
+    }
+    Ok(std::env::temp_dir())
 }
 
 fn bind_private(runtime: &tokio::runtime::Handle, path: &Path) -> Result<UnixListener, GateError> {
