@@ -4,6 +4,7 @@ mod cli;
 mod cmd;
 mod context;
 mod rules;
+mod ui;
 
 use std::process::ExitCode;
 
