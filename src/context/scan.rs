@@ -288,13 +288,13 @@ pub fn sha1_hex(bytes: &[u8]) -> Option<String> {
     h.try_finalize().ok().map(|id| id.to_hex().to_string())
 }
 
-/// Parses INI text the way AWS, gcloud and git tools write it: no quote or backslash processing,
-/// indented continuation lines (AWS nested `s3 =` blocks) allowed.
+/// Parses INI text the way AWS, gcloud and git tools write it: no quote or backslash processing;
+/// indentation is ignored (git indents every key with a tab; AWS nested `s3 =` blocks then read
+/// as plain keys of the profile, which no probe asks for).
 pub fn parse_ini(text: &str) -> Result<ini::Ini, String> {
     let opt = ini::ParseOption {
         enabled_quote: false,
         enabled_escape: false,
-        enabled_indented_mutiline_value: true,
         ..ini::ParseOption::default()
     };
     ini::Ini::load_from_str_opt(text, opt).map_err(|e| safe_error(&e))
