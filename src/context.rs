@@ -32,12 +32,6 @@ pub mod watch;
 #[cfg(test)]
 pub mod testkit;
 
-/// SHA-1 hex for tests that build Pulumi workspace and AWS SSO cache file names.
-#[cfg(test)]
-pub fn testkit_sha1(bytes: &[u8]) -> String {
-    scan::sha1_hex(bytes).unwrap_or_default()
-}
-
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 

@@ -119,7 +119,7 @@ pub fn table(ctx: &Context, color: bool) -> String {
     let tier_label = ctx.tier.as_str().to_uppercase();
     let why = ctx
         .deciding_fact()
-        .map(|f| format!(" — {} {}: {}", f.kind, f.name, f.reason))
+        .map(|f| format!(" — {}", f.reason))
         .unwrap_or_else(|| " — no environment detected".to_string());
     let _ = writeln!(
         out,

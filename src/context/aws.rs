@@ -101,6 +101,18 @@ pub fn probe(s: &mut Scan) {
     let config = load(s, &config_path);
     let creds = load(s, &creds_path);
     let (config, creds) = (config.as_ref(), creds.as_ref());
+    // Every profile with keys in the credentials file is usable by the agent (`--profile X`),
+    // whichever profile is selected.
+    if let Some(ini) = creds {
+        let shown = s.display(&creds_path);
+        for (section, props) in ini.iter() {
+            if let Some(name) = section
+                && props.get("aws_access_key_id").is_some()
+            {
+                s.credential("aws-static-keys", format!("profile {name}"), shown.clone());
+            }
+        }
+    }
 
     let (profile, profile_source) = match (&s.overrides.aws_profile, s.first_var(PROFILE_VARS)) {
         (Some(p), _) => (p.clone(), "command --profile".to_string()),

@@ -1,5 +1,7 @@
 //! Test fixtures: machines in temp dirs shaped like production, staging, development and broken
-//! setups, with planted secrets that must never show up in any output.
+//! setups, with planted secrets that must never show up in any output. Compiled for tests, and
+//! included by `benches/context.rs` (so it only uses `super::{Context, Knowledge, ProbeEnv,
+//! detect}`).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -77,6 +79,13 @@ impl Default for Fixture {
     }
 }
 
+/// SHA-1 hex, as the AWS SSO cache and Pulumi workspaces name their files.
+pub fn sha1_hex(bytes: &[u8]) -> String {
+    let mut h = gix::hash::hasher(gix::hash::Kind::Sha1);
+    h.update(bytes);
+    h.try_finalize().expect("sha1").to_hex().to_string()
+}
+
 fn write(path: &std::path::Path, text: &str) {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).expect("create parent");
@@ -144,7 +153,7 @@ pub fn prod_home() -> Fixture {
         ".aws/credentials",
         "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMIK7MDENGbPxRfiCYSECRETKEY\n",
     );
-    let sso_hash = super::scan::sha1_hex(b"corp").expect("sha1");
+    let sso_hash = sha1_hex(b"corp");
     f.home_file(
         &format!(".aws/sso/cache/{sso_hash}.json"),
         r#"{"accessToken": "ssoACCESSplanted", "expiresAt": "2099-01-01T00:00:00Z", "region": "eu-west-1"}"#,

@@ -28,10 +28,21 @@ pub fn tier_style(tier: Tier) -> Style {
     }
 }
 
+/// Renders the tab into `area` with the default tier colours ([`tier_style`]).
+pub fn render(ctx: &Context, warnings: &[ContextWarning], area: Rect, buf: &mut Buffer) {
+    render_with(ctx, warnings, &tier_style, area, buf);
+}
+
 /// Renders the tab into `area`: warnings (newest last, at most a third of the height), the
 /// session tier line, the facts table (kind, name + details, tier, reason, source) and the
-/// credentials.
-pub fn render(ctx: &Context, warnings: &[ContextWarning], area: Rect, buf: &mut Buffer) {
+/// credentials. `tier_style` chooses tier colours (pass the theme's `Theme::tier`).
+pub fn render_with(
+    ctx: &Context,
+    warnings: &[ContextWarning],
+    tier_style: &dyn Fn(Tier) -> Style,
+    area: Rect,
+    buf: &mut Buffer,
+) {
     let warn_rows = if warnings.is_empty() {
         0
     } else {
@@ -67,7 +78,7 @@ pub fn render(ctx: &Context, warnings: &[ContextWarning], area: Rect, buf: &mut 
 
     let why = ctx
         .deciding_fact()
-        .map(|f| format!("  {} {}: {}", f.kind, f.name, f.reason))
+        .map(|f| format!("  {}", f.reason))
         .unwrap_or_else(|| "  no environment detected".into());
     Paragraph::new(Line::from(vec![
         Span::raw("session tier "),
@@ -129,4 +140,91 @@ pub fn render(ctx: &Context, warnings: &[ContextWarning], area: Rect, buf: &mut 
         .collect()
     };
     Paragraph::new(cred_lines).render(cred_area, buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::testkit::{SECRETS, prod_home};
+    use crate::context::{FactKind, watch::diff};
+
+    fn buffer_text(buf: &Buffer) -> String {
+        let area = buf.area;
+        let mut out = String::new();
+        for y in area.top()..area.bottom() {
+            for x in area.left()..area.right() {
+                out.push_str(buf[(x, y)].symbol());
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    fn rendered(ctx: &Context, warnings: &[ContextWarning]) -> Buffer {
+        let area = Rect::new(0, 0, 160, 60);
+        let mut buf = Buffer::empty(area);
+        render(ctx, warnings, area, &mut buf);
+        buf
+    }
+
+    #[test]
+    fn lists_every_fact_with_tier_reason_and_source() {
+        let ctx = prod_home().detect();
+        let text = buffer_text(&rendered(&ctx, &[]));
+        assert!(text.contains("session tier  PRODUCTION "), "{text}");
+        for fact in &ctx.facts {
+            assert!(
+                text.contains(fact.kind.as_str()),
+                "{} missing:\n{text}",
+                fact.kind
+            );
+            assert!(text.contains(&fact.name), "{} missing:\n{text}", fact.name);
+        }
+        assert!(
+            text.contains("kube context 'prod-eu' contains 'prod'"),
+            "{text}"
+        );
+        assert!(text.contains("~/.kube/config"), "{text}");
+        assert!(text.contains("GITHUB_TOKEN"), "{text}");
+    }
+
+    #[test]
+    fn production_is_bold_white_on_red_and_warnings_come_first() {
+        let ctx = prod_home().detect();
+        let mut before = ctx.clone();
+        if let Some(kube) = before.facts.iter_mut().find(|f| f.kind == FactKind::Kube) {
+            kube.name = "staging-eu".into();
+            kube.tier = Tier::Staging;
+        }
+        let warnings = diff(&before, &ctx);
+        assert_eq!(warnings.len(), 1);
+        let buf = rendered(&ctx, &warnings);
+        let text = buffer_text(&buf);
+        let first = text.lines().next().unwrap_or_default();
+        assert!(
+            first.contains("kube context changed: staging-eu → prod-eu (production)"),
+            "{first}"
+        );
+        // The session badge: find "PRODUCTION" on the tier line and check its cell style.
+        let (y, line) = text
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.starts_with("session tier"))
+            .expect("tier line");
+        let x = line.find("PRODUCTION").expect("badge") as u16;
+        let cell = &buf[(x, y as u16)];
+        assert_eq!((cell.fg, cell.bg), (Color::White, Color::Red));
+        assert!(cell.modifier.contains(Modifier::BOLD));
+    }
+
+    #[test]
+    fn planted_secrets_never_reach_the_tab() {
+        let ctx = prod_home().detect();
+        let warnings = diff(&Context::default(), &ctx);
+        let text = buffer_text(&rendered(&ctx, &warnings));
+        for secret in SECRETS {
+            assert!(!text.contains(secret), "tab leaks {secret:?}");
+        }
+        assert!(!text.contains("PLANTED"), "{text}");
+    }
 }
