@@ -68,6 +68,14 @@ type Watcher = Debouncer<notify::RecommendedWatcher, RecommendedCache>;
 pub struct ContextWatcher {
     debouncer: Arc<Mutex<Watcher>>,
     dirs: Arc<Mutex<BTreeSet<PathBuf>>>,
+    tx: mpsc::Sender<Msg>,
+}
+
+/// What wakes the worker thread.
+enum Msg {
+    Files(DebounceEventResult),
+    Knowledge(Knowledge),
+    Rescan,
 }
 
 impl std::fmt::Debug for ContextWatcher {
@@ -79,7 +87,8 @@ impl std::fmt::Debug for ContextWatcher {
 impl ContextWatcher {
     /// Starts watching; `on_update` runs on the watcher's own thread after each re-detection that
     /// changed the context. `current` is the context the session started with (normally
-    /// `detect(&input, &knowledge)`); it is re-detected once here to learn the files to watch.
+    /// `detect(&input, &knowledge)`); it is re-detected once here to learn the files to watch,
+    /// and if that already differs (a file changed in between) the first update follows at once.
     pub fn spawn<F>(
         input: ProbeEnv,
         knowledge: Knowledge,
@@ -89,8 +98,13 @@ impl ContextWatcher {
     where
         F: FnMut(ContextUpdate) + Send + 'static,
     {
-        let (tx, rx) = mpsc::channel::<DebounceEventResult>();
-        let debouncer = Arc::new(Mutex::new(new_debouncer(DEBOUNCE, None, tx)?));
+        let (tx, rx) = mpsc::channel::<Msg>();
+        let files_tx = tx.clone();
+        let debouncer = new_debouncer(DEBOUNCE, None, move |r: DebounceEventResult| {
+            // The worker is gone only when the watcher is being dropped.
+            let _ = files_tx.send(Msg::Files(r));
+        })?;
+        let debouncer = Arc::new(Mutex::new(debouncer));
         let first = scan::run(&input, &knowledge, &Overrides::default(), &FactKind::ALL);
         let dirs = Arc::new(Mutex::new(BTreeSet::new()));
         resync(&debouncer, &dirs, &first.watched);
@@ -99,17 +113,33 @@ impl ContextWatcher {
         std::thread::Builder::new()
             .name("context-watch".into())
             .spawn(move || {
+                let mut knowledge = knowledge;
                 let mut last = current;
                 let mut files = first.watched;
-                // Ends when the debouncer (and so the sender) is dropped with the ContextWatcher.
-                while let Ok(batch) = rx.recv() {
-                    let Ok(events) = batch else { continue };
-                    let relevant = events
-                        .iter()
-                        .flat_map(|e| e.paths.iter())
-                        .any(|p| touches(&files, p));
-                    if !relevant {
-                        continue;
+                if first.context != last {
+                    let warnings = diff(&last, &first.context);
+                    last = first.context.clone();
+                    on_update(ContextUpdate {
+                        context: first.context,
+                        warnings,
+                    });
+                }
+                // Ends when every sender is gone: the debouncer's (dropped with the watcher) and
+                // the watcher's own.
+                while let Ok(msg) = rx.recv() {
+                    match msg {
+                        Msg::Files(Ok(events)) => {
+                            let relevant = events
+                                .iter()
+                                .flat_map(|e| e.paths.iter())
+                                .any(|p| touches(&files, p));
+                            if !relevant {
+                                continue;
+                            }
+                        }
+                        // Errors (e.g. inotify queue overflow) may hide a change: re-detect.
+                        Msg::Files(Err(_)) | Msg::Rescan => {}
+                        Msg::Knowledge(k) => knowledge = k,
                     }
                     let ScanOutput { context, watched } =
                         scan::run(&input, &knowledge, &Overrides::default(), &FactKind::ALL);
@@ -125,7 +155,23 @@ impl ContextWatcher {
                     }
                 }
             })?;
-        Ok(ContextWatcher { debouncer, dirs })
+        Ok(ContextWatcher {
+            debouncer,
+            dirs,
+            tx,
+        })
+    }
+
+    /// Replaces the team knowledge (rule packs reloaded) and re-detects; tiers that change
+    /// because of a new or removed pin are reported like any other change.
+    pub fn set_knowledge(&self, knowledge: Knowledge) {
+        // A send error means the worker ended, i.e. the watcher is shutting down.
+        let _ = self.tx.send(Msg::Knowledge(knowledge));
+    }
+
+    /// Re-detects now (e.g. after a confirmation dialog, to be sure the target did not move).
+    pub fn rescan(&self) {
+        let _ = self.tx.send(Msg::Rescan);
     }
 
     /// Like [`ContextWatcher::spawn`], delivering updates on a bounded tokio channel of
