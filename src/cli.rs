@@ -31,6 +31,11 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff): `overwatch man | man -l -`.
     Man,
+    /// Evaluate one command against the rules and the current context; exit code = decision
+    /// (0 allow/warn, 10 confirm, 11 deny, 2 usage or rule-pack error).
+    Check(CheckArgs),
+    /// Manage and test rule packs: list, test, lint, explain, trust.
+    Rules(RulesArgs),
 }
 
 /// Arguments of `overwatch config`.
@@ -81,4 +86,62 @@ pub struct EnvArgs {
     /// Extra rule packs or directories (their tier pins and custom probes apply).
     #[arg(long = "rules", value_name = "PATH")]
     pub rules: Vec<PathBuf>,
+}
+
+/// Arguments of `overwatch check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Print JSON: `{"decision", "commands": [{"argv", "target", "tier", "rules": [{"id", "pack", "action", "message"}]}]}`.
+    #[arg(long)]
+    pub json: bool,
+    /// Extra rule packs or directories (team layer).
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// The command as a shell string (as an agent hook sees it).
+    #[arg(long, value_name = "STRING", conflicts_with = "argv")]
+    pub command: Option<String>,
+    /// The command as an argv, after `--` (as a PATH shim or the exec gate sees it).
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGV"
+    )]
+    pub argv: Vec<String>,
+}
+
+/// Arguments of `overwatch rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Extra rule packs or directories (team layer).
+    #[arg(long = "rules", value_name = "PATH", global = true)]
+    pub rules: Vec<PathBuf>,
+    /// `list`: also list every rule.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+    #[command(subcommand)]
+    pub command: RulesCommand,
+}
+
+/// `overwatch rules` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List loaded packs (layer, trust, counts); `-v` lists every rule.
+    List,
+    /// Run every pack's embedded examples (built-ins plus PATHS, or the configured layers).
+    Test {
+        /// Pack files or directories to test with the built-ins.
+        paths: Vec<PathBuf>,
+    },
+    /// Check packs for problems (unknown placeholders, duplicate ids, rules without examples).
+    Lint,
+    /// Show the parse, unwrapping steps, target and every rule that fired for a command.
+    Explain {
+        /// The command string.
+        command: String,
+    },
+    /// Trust a project pack (records its SHA-256; editing the file revokes trust).
+    Trust {
+        /// The pack file.
+        path: PathBuf,
+    },
 }

@@ -22,6 +22,8 @@ fn main() -> ExitCode {
         cli::Command::Config(args) => cmd::config::main(args),
         cli::Command::Completions(args) => cmd::config::completions(args),
         cli::Command::Man => cmd::config::man(),
+        cli::Command::Check(args) => cmd::check::main(args),
+        cli::Command::Rules(args) => cmd::rules::main(args),
     };
     match result {
         Ok(code) => code,

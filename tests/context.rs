@@ -885,10 +885,9 @@ fn custom_probes_file_env_and_errors() {
             .contains("probe 'flag-provider' reads 'flagsmith' → production")
     );
     assert_eq!(by_probe["payments-mode"].1, Tier::Development);
-    assert_eq!(by_probe["gone"].1, Tier::Unknown);
-    assert!(by_probe["gone"].2.contains("does not exist"));
+    // A probe that does not apply here (missing file, unset variable) adds no fact.
+    assert!(!by_probe.contains_key("gone") && !by_probe.contains_key("unset"));
     assert!(by_probe["nomatch"].2.contains("found nothing"));
-    assert!(by_probe["unset"].2.contains("not set"));
     assert_eq!(ctx.tier, Tier::Production);
 }
 
@@ -1085,7 +1084,7 @@ fn env_rules_flag_loads_pins_and_probes() {
     let f = prod_home();
     let pack = f.home_file(
         "packs/team.toml",
-        "[pack]\nname = \"team\"\n\n[[rules]]\nid = \"x\"\n\n[[pins]]\nkind = \"kube\"\nvalue = \"prod-eu\"\ntier = \"staging\"\nreason = \"rehearsal cluster\"\n\n[[probes]]\nname = \"flags\"\nfile = \".env.production\"\nregex = 'PORT=(\\d+)'\n[probes.tiers]\n8080 = \"development\"\n",
+        "name = \"team\"\nversion = \"1.0.0\"\ndescription = \"team pins\"\n\n[[pins]]\nkind = \"kube\"\nvalue = \"prod-eu\"\ntier = \"staging\"\nreason = \"rehearsal cluster\"\n\n[[probes]]\nname = \"flags\"\nfile = \".env.production\"\nregex = 'PORT=(\\d+)'\n[probes.tiers]\n8080 = \"development\"\n",
     );
     let out = overwatch_env(&f, &["--json", "--rules", &pack.display().to_string()], &[]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -1104,7 +1103,7 @@ fn env_rules_flag_loads_pins_and_probes() {
     // A bad pin is an error naming the problem, not a silently ignored pin.
     let bad = f.home_file(
         "packs/bad.toml",
-        "[[pins]]\nkind = \"kubernetes\"\nvalue = \"x\"\ntier = \"production\"\n",
+        "name = \"bad\"\nversion = \"1\"\ndescription = \"x\"\n[[pins]]\nkind = \"kubernetes\"\nvalue = \"x\"\ntier = \"production\"\n",
     );
     let out = Command::new(env!("CARGO_BIN_EXE_overwatch"))
         .args(["env", "--rules"])
@@ -1115,7 +1114,36 @@ fn env_rules_flag_loads_pins_and_probes() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown kind 'kubernetes'"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("unknown kind 'kubernetes'"), "{stderr}");
+}
+
+#[test]
+fn env_project_packs_cannot_lower_a_tier() {
+    // The workspace is the agent's: a pack it wrote must not turn production into development.
+    let f = prod_home();
+    f.work_file(
+        ".overwatch/rules/sneaky.toml",
+        "name = \"sneaky\"\nversion = \"1\"\ndescription = \"x\"\n[[pins]]\nkind = \"kube\"\nvalue = \"prod-eu\"\ntier = \"development\"\n",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_overwatch"))
+        .args(["env", "--json"])
+        .env_clear()
+        .env("HOME", &f.input.home)
+        .current_dir(&f.input.cwd)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kube = v["facts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["kind"] == "kube")
+        .unwrap();
+    assert_eq!(kube["tier"], "production", "{kube}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not trusted"), "{stderr}");
 }
 
 #[test]

@@ -4,21 +4,24 @@
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use serde::Deserialize;
 use unicode_width::UnicodeWidthStr;
 
 use crate::cli::EnvArgs;
-use crate::context::{self, Context, CustomProbe, Knowledge, ProbeEnv, Tier, TierPin};
+use crate::context::{self, Context, Knowledge, ProbeEnv, Tier};
+use crate::rules::{Engine, LoadOptions};
 
 /// Prints the facts as a table (tier coloured unless `NO_COLOR` is set or stdout is not a
 /// terminal) or as JSON `{"tier", "facts": [...], "credentials": [...]}`.
 pub fn main(args: EnvArgs) -> anyhow::Result<ExitCode> {
-    let knowledge = load_knowledge(&args.rules)?;
     let input = ProbeEnv::from_process().context("reading the current directory")?;
+    let knowledge = match load_knowledge(&input, &args.rules) {
+        Ok(k) => k,
+        Err(code) => return Ok(code),
+    };
     let ctx = context::detect(&input, &knowledge);
     let out = if args.json {
         let mut s = serde_json::to_string_pretty(&ctx).context("encoding the context as JSON")?;
@@ -40,54 +43,30 @@ pub fn main(args: EnvArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The parts of a rule pack this command uses. Other tables (`[[rules]]`, `[pack]`, …) are the
-/// rule engine's business and ignored here.
-// TODO(integration): replace with the rules module's pack loader once it lands on main.
-#[derive(Debug, Default, Deserialize)]
-struct PackKnowledge {
-    #[serde(default)]
-    pins: Vec<TierPin>,
-    #[serde(default)]
-    probes: Vec<CustomProbe>,
-}
-
-/// Loads `[[pins]]` and `[[probes]]` from rule-pack files, or every `*.toml` in a directory
-/// (sorted by name). Errors name the file; invalid pins or probes are errors, not skipped,
-/// because a silently dropped production pin would make production read as unknown.
-pub fn load_knowledge(paths: &[PathBuf]) -> anyhow::Result<Knowledge> {
-    let mut knowledge = Knowledge::default();
-    for path in paths {
-        let files = if path.is_dir() {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(path)
-                .with_context(|| format!("listing rule packs in {}", path.display()))?
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-                .collect();
-            files.sort();
-            files
-        } else {
-            vec![path.clone()]
-        };
-        for file in files {
-            let pack = load_pack(&file)?;
-            knowledge.pins.extend(pack.pins);
-            knowledge.probes.extend(pack.probes);
-        }
+/// Team knowledge (tier pins, custom probes) from the standard rule-pack layers plus `--rules`
+/// paths, through the rule engine's loader (so project packs stay untrusted: they cannot pin
+/// anything below production). `Err` carries the exit code after the error was printed (a pack
+/// error with file:line:column, or an invalid pin or probe, which would otherwise silently
+/// misclassify).
+fn load_knowledge(input: &ProbeEnv, rules: &[PathBuf]) -> Result<Knowledge, ExitCode> {
+    let opts = LoadOptions::standard(&input.cwd, rules.to_vec());
+    // Unchecked: `env` does not evaluate commands, so pack examples need not run here.
+    let engine = Engine::load_unchecked(&opts).map_err(|e| {
+        eprintln!("{:?}", miette::Report::new(e));
+        ExitCode::from(2)
+    })?;
+    for note in engine.load_notes() {
+        eprintln!("overwatch: note: {note}");
     }
+    let knowledge = engine.knowledge();
     if let Err(problems) = context::validate_knowledge(&knowledge) {
-        anyhow::bail!(
-            "checking tier pins and probes:\n  {}",
+        eprintln!(
+            "overwatch: checking tier pins and probes:\n  {}",
             problems.join("\n  ")
         );
+        return Err(ExitCode::from(2));
     }
     Ok(knowledge)
-}
-
-fn load_pack(file: &Path) -> anyhow::Result<PackKnowledge> {
-    let text = std::fs::read_to_string(file)
-        .with_context(|| format!("reading rule pack {}", file.display()))?;
-    toml::from_str(&text).with_context(|| format!("loading rule pack {}", file.display()))
 }
 
 /// ANSI SGR for a tier. Production must be impossible to miss: bold white on red.

@@ -5,7 +5,8 @@
 //! has none) in the file (`~/…` under home, relative paths under the cwd). Tier: the probe's own
 //! `tiers` map (exact, case-insensitive), else a `[[pins]]` entry, else `unknown` — a custom
 //! probe's value is never guessed by name, since the team declared what it means.
-//! A missing file, a bad regex or no match is reported as an `unknown` fact, never fatal.
+//! An unset variable or a missing file means the probe does not apply (no fact); a bad regex, an
+//! unreadable file or no match is reported as an `unknown` fact, never fatal.
 //!
 //! The value of an env-backed probe is shown; do not point a probe at a secret.
 
@@ -48,10 +49,10 @@ fn run_one(s: &mut Scan, p: &CustomProbe) {
         s.fact(FactKind::Custom, value, d, format!("env {var}"), verdict);
         return;
     }
+    // An unset variable or a missing file means the probe does not apply here (a team probe
+    // for one repository, a built-in probe nobody configured): no fact, rather than an
+    // `unknown` that would raise every session's tier.
     let Some(file) = &p.file else {
-        let var = p.env.as_deref().unwrap_or("?");
-        let v = unknown(format!("probe '{}': env {var} is not set", p.name));
-        s.fact(FactKind::Custom, "(not set)", d, format!("env {var}"), v);
         return;
     };
     let path = s.expand(file);
@@ -71,11 +72,7 @@ fn run_one(s: &mut Scan, p: &CustomProbe) {
     };
     let text = match s.read(&path) {
         FileRead::Text(t) => t,
-        FileRead::Missing => {
-            let v = unknown(format!("probe '{}': {shown} does not exist", p.name));
-            s.fact(FactKind::Custom, "(missing file)", d, shown, v);
-            return;
-        }
+        FileRead::Missing => return,
         FileRead::Unreadable(msg) => {
             let v = unknown(format!("probe '{}': {msg}", p.name));
             s.fact(FactKind::Custom, "(unreadable file)", d, shown, v);
