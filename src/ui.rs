@@ -1,3 +1,5 @@
-//! UI: render functions (read the Model, never change it) and overlays that take keys first.
+//! Render functions: read the model, never change it; overlays (the confirmation modal) take keys
+//! first.
 
 pub mod confirm;
+pub mod context_tab;
