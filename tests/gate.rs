@@ -109,3 +109,52 @@ fn hook_install_prints_without_writing() {
     assert!(text.contains("\"timeout\": 600"), "{text}");
     assert!(!home.path().join(".claude/settings.json").exists());
 }
+
+fn claude_bash(command: &str) -> Vec<u8> {
+    serde_json::json!({"session_id": "s", "cwd": "/", "hook_event_name": "PreToolUse",
+        "tool_name": "Bash", "tool_input": {"command": command}})
+    .to_string()
+    .into_bytes()
+}
+
+#[test]
+fn standalone_hook_answers_from_the_built_in_packs() {
+    let home = tempfile::tempdir().unwrap();
+    let env = [("HOME", home.path().to_str().unwrap())];
+    // No opinion for a harmless command: Claude's own permissions apply.
+    let out = overwatch(&["hook", "claude-code"], &env, &claude_bash("ls -la"));
+    assert!(out.status.success() && out.stdout.is_empty(), "{out:?}");
+    // Confirm outside a session → Claude asks its human.
+    let ask = json(&overwatch(
+        &["hook", "claude-code"],
+        &env,
+        &claude_bash("git push --force origin main"),
+    ));
+    assert_eq!(ask["hookSpecificOutput"]["permissionDecision"], "ask");
+    // Deny stays deny.
+    let deny = json(&overwatch(
+        &["hook", "claude-code"],
+        &env,
+        &claude_bash("rm -rf /"),
+    ));
+    assert_eq!(deny["hookSpecificOutput"]["permissionDecision"], "deny");
+}
+
+#[test]
+fn a_missing_gate_still_lets_allowed_commands_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("gone.sock");
+    let env = [
+        ("OVERWATCH_SOCKET", sock.to_str().unwrap()),
+        ("OVERWATCH_SESSION", "0000"),
+        ("HOME", dir.path().to_str().unwrap()),
+    ];
+    let out = overwatch(&["hook", "claude-code"], &env, &claude_bash("git status"));
+    assert!(out.status.success() && out.stdout.is_empty(), "{out:?}");
+    let held = json(&overwatch(
+        &["hook", "claude-code"],
+        &env,
+        &claude_bash("git push --force origin main"),
+    ));
+    assert_eq!(held["hookSpecificOutput"]["permissionDecision"], "deny");
+}

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
-use super::e2e_tests::{Harness, Postgres, TestRules, make_shims};
+use super::e2e_tests::{Harness, Postgres, make_shims, real_rules};
 use super::*;
 
 /// A fake model API on 127.0.0.1: each POST (path, JSON body) goes to `respond`, which returns
@@ -291,7 +291,7 @@ fn codex_cli_drop_table_is_held_by_its_hook_and_the_answer_enforced() {
     let pg = Postgres::start();
     let setup = pg.sql("CREATE TABLE orders (id int); INSERT INTO orders VALUES (1),(2),(3)");
     assert!(setup.status.success(), "{setup:?}");
-    let h = Harness::new(Arc::new(TestRules));
+    let h = Harness::new(real_rules());
     let tmp = tempfile::tempdir().unwrap();
     let work = tmp.path().join("work");
     let codex_home = tmp.path().join("codex-home");
@@ -395,7 +395,7 @@ fn claude_code_drop_table_is_held_by_its_hook_and_the_answer_enforced() {
     let pg = Postgres::start();
     let setup = pg.sql("CREATE TABLE orders (id int); INSERT INTO orders VALUES (1),(2),(3)");
     assert!(setup.status.success(), "{setup:?}");
-    let h = Harness::new(Arc::new(TestRules));
+    let h = Harness::new(real_rules());
     let tmp = tempfile::tempdir().unwrap();
     let work = tmp.path().join("work");
     let home = tmp.path().join("home");
@@ -473,7 +473,7 @@ fn gemini_cli_drop_table_is_held_by_its_hook_and_the_answer_enforced() {
     let cache = dirs::cache_dir().unwrap();
     std::fs::create_dir_all(&cache).unwrap();
     let private = tempfile::tempdir_in(&cache).unwrap();
-    let h = Harness::new_in(Arc::new(TestRules), private.path());
+    let h = Harness::new_in(real_rules(), private.path());
     let tmp = tempfile::tempdir().unwrap();
     let work = tmp.path().join("work");
     let home = tmp.path().join("home");

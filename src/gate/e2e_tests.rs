@@ -17,85 +17,33 @@ use super::pending::HeldView;
 use super::server::{GateConfig, GateServer};
 use super::*;
 
-/// Rules for these tests, standing in for the rule engine behind the same seam.
-pub(super) struct TestRules;
+/// The team pack these tests load on top of the built-in packs: the throw-away PostgreSQL on
+/// 127.0.0.1 is pinned to production (the built-ins would call a loopback database development).
+pub(super) const TEAM_PACK: &str = r#"
+name = "e2e-team"
+version = "1.0.0"
+description = "pins for the gate's end-to-end tests"
 
-/// Splits a command line into words the way a shell would for plain quoting (no expansions), so
-/// the hook's command string and the shim's argv give the same argv.
-pub(super) fn words(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut word: Option<String> = None;
-    let mut quote: Option<char> = None;
-    for c in text.chars() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), c) => word.get_or_insert_with(String::new).push(c),
-            (None, '\'' | '"') => {
-                quote = Some(c);
-                word.get_or_insert_with(String::new);
-            }
-            (None, c) if c.is_whitespace() => out.extend(word.take()),
-            (None, c) => word.get_or_insert_with(String::new).push(c),
-        }
-    }
-    out.extend(word);
-    out
-}
+[[pins]]
+kind = "database"
+value = "127.0.0.1"
+tier = "production"
+reason = "the shop database (pinned by the e2e team pack)"
+"#;
 
-impl Evaluator for TestRules {
-    fn evaluate(&self, req: &GateRequest) -> Assessment {
-        let text = req.subject.display();
-        let argv = match &req.subject {
-            Subject::Argv(argv) => argv.clone(),
-            _ => words(&text),
-        };
-        let hit = |decision, id: &str, kind: &str, name: &str, needle: &str| {
-            let mut a = Assessment::plain(decision, format!("{id} on {name}"));
-            a.target = Some(TargetInfo {
-                kind: kind.into(),
-                name: name.into(),
-                tier: Tier::Production,
-                reason: "test pin".into(),
-            });
-            a.rules.push(RuleHit {
-                id: id.into(),
-                pack: "test".into(),
-                action: decision,
-                message: id.into(),
-            });
-            a.span = text.find(needle).map(|s| s..s + needle.len());
-            a.commands.push(AssessedCommand {
-                argv: argv.clone(),
-                decision,
-            });
-            a
-        };
-        if text.contains("kubectl delete") {
-            hit(
-                Decision::Deny,
-                "delete-namespace",
-                "kube",
-                "prod-eu",
-                "delete",
-            )
-        } else if text.contains("push --force") {
-            hit(Decision::Confirm, "force-push", "git", "main", "--force")
-        } else if text.contains("DROP TABLE") {
-            hit(
-                Decision::Confirm,
-                "drop-table",
-                "database",
-                "shop",
-                "DROP TABLE",
-            )
-        } else if matches!(&req.subject, Subject::Path { access: PathAccess::Write, path }
-            if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with(".env")))
-        {
-            hit(Decision::Confirm, "env-file", "file", ".env", ".env")
-        } else {
-            Assessment::plain(Decision::Allow, "no rule matched")
-        }
-    }
+/// The real rule engine: built-in packs plus [`TEAM_PACK`].
+pub(super) fn real_rules() -> Arc<dyn Evaluator> {
+    let source = crate::rules::pack::PackSource {
+        origin: "e2e-team.toml".into(),
+        path: None,
+        text: TEAM_PACK.to_string(),
+    };
+    let engine =
+        crate::rules::Engine::from_sources(vec![source], crate::rules::Layer::Team, true).unwrap();
+    Arc::new(engine::RulesEvaluator::new(
+        engine,
+        dirs::home_dir().unwrap(),
+    ))
 }
 
 pub(crate) fn overwatch_bin() -> PathBuf {
@@ -229,7 +177,7 @@ pub(super) fn decision_of(out: &Output) -> (String, String) {
 
 #[test]
 fn claude_hook_through_the_running_gate() {
-    let h = Harness::new(Arc::new(TestRules));
+    let h = Harness::new(real_rules());
     let env = h.server.agent_env();
 
     // Allowed by the rules: no opinion, Claude's own permissions still apply.
@@ -242,14 +190,11 @@ fn claude_hook_through_the_running_gate() {
     // Denied by the rules, at once.
     let out = spawn_hook(
         &env,
-        &claude_payload(
-            "Bash",
-            serde_json::json!({"command": "kubectl delete ns payments"}),
-        ),
+        &claude_payload("Bash", serde_json::json!({"command": "rm -rf /"})),
     );
     let (decision, reason) = decision_of(&out.join().unwrap());
     assert_eq!(decision, "deny");
-    assert!(reason.contains("delete-namespace"), "{reason}");
+    assert!(reason.contains("/"), "{reason}");
 
     // Held, then approved by the human: the recorded Bash payload.
     let out = spawn_hook(
@@ -258,7 +203,13 @@ fn claude_hook_through_the_running_gate() {
     );
     h.answer(HumanAnswer::AllowOnce, |v| {
         assert_eq!(v.command, "git push --force origin main");
-        assert_eq!(&v.command[v.span.clone().unwrap()], "--force");
+        let span = v.span.clone().unwrap();
+        assert!(v.command[span].contains("push"), "{v:?}");
+        let target = v.assessment.target.clone().unwrap();
+        assert_eq!(
+            (target.name.as_str(), target.tier),
+            ("main", Tier::Production)
+        );
         assert_eq!(v.request.agent, "claude-code");
         assert_eq!(v.request.cwd, Path::new("/home/dev/shop"));
     });
@@ -329,11 +280,7 @@ fn claude_hook_through_the_running_gate() {
         summary,
         vec![
             ("ls -la".into(), Decision::Allow, DecidedBy::Rules),
-            (
-                "kubectl delete ns payments".into(),
-                Decision::Deny,
-                DecidedBy::Rules
-            ),
+            ("rm -rf /".into(), Decision::Deny, DecidedBy::Rules),
             (
                 "git push --force origin main".into(),
                 Decision::Allow,
@@ -352,7 +299,11 @@ fn claude_hook_through_the_running_gate() {
             .all(|r| r.session == "e2e-session" && r.layer == Layer::Hook)
     );
     assert_eq!(audit[2].tier, Some(Tier::Production));
-    assert_eq!(audit[2].rules, vec!["test/force-push".to_string()]);
+    assert!(
+        audit[2].rules.iter().any(|r| r.starts_with("git/")),
+        "{:?}",
+        audit[2].rules
+    );
 }
 
 /// A work repo whose `main` was pushed to a bare `origin`, then rewritten so only a force push
@@ -440,7 +391,7 @@ pub(super) fn make_shims(root: &Path, programs: &[&str]) -> PathBuf {
 
 #[test]
 fn force_push_through_the_git_shim_is_held_and_the_answer_enforced() {
-    let h = Harness::new(Arc::new(TestRules));
+    let h = Harness::new(real_rules());
     let tmp = tempfile::tempdir().unwrap();
     let (origin, work) = diverged_repo(tmp.path());
     let shims = make_shims(tmp.path(), &["git"]);
@@ -499,7 +450,7 @@ fn force_push_through_the_git_shim_is_held_and_the_answer_enforced() {
 
 #[test]
 fn hook_approval_is_not_asked_again_by_the_shim() {
-    let h = Harness::new(Arc::new(TestRules));
+    let h = Harness::new(real_rules());
     let tmp = tempfile::tempdir().unwrap();
     let (origin, work) = diverged_repo(tmp.path());
     let shims = make_shims(tmp.path(), &["git"]);
@@ -654,7 +605,7 @@ fn drop_table_through_the_psql_shim_is_held_and_the_answer_enforced() {
     let setup = pg.sql("CREATE TABLE orders (id int); INSERT INTO orders VALUES (1),(2),(3)");
     assert!(setup.status.success(), "{setup:?}");
 
-    let h = Harness::new(Arc::new(TestRules));
+    let h = Harness::new(real_rules());
     let tmp = tempfile::tempdir().unwrap();
     let shims = make_shims(tmp.path(), &["psql"]);
     let url = pg.url();
@@ -706,8 +657,7 @@ fn held_requests_time_out_to_deny_and_hang_ups_withdraw() {
     config.runtime_base = Some(dir.path().to_path_buf());
     config.audit_path = Some(dir.path().join("audit.jsonl"));
     config.confirm_timeout = Some(Duration::from_millis(200));
-    let (server, mut events) =
-        GateServer::start(runtime.handle(), config, Arc::new(TestRules)).unwrap();
+    let (server, mut events) = GateServer::start(runtime.handle(), config, real_rules()).unwrap();
     let addr = client::GateAddress {
         socket: server.socket_path().to_path_buf(),
         token: server.token().to_string(),
@@ -715,7 +665,11 @@ fn held_requests_time_out_to_deny_and_hang_ups_withdraw() {
     let req = GateRequest {
         layer: Layer::Exec,
         agent: "sh".into(),
-        subject: Subject::Argv(words("psql -c 'DROP TABLE orders'")),
+        subject: Subject::Argv(
+            ["psql", "-h", "127.0.0.1", "-c", "DROP TABLE orders"]
+                .map(String::from)
+                .to_vec(),
+        ),
         cwd: "/".into(),
         pid: 1,
         env: BTreeMap::new(),
@@ -770,7 +724,7 @@ fn bench_hook_and_shim() {
     let bin = std::env::var_os("OVERWATCH_BENCH_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(overwatch_bin);
-    let h = Harness::new(Arc::new(TestRules));
+    let h = Harness::new(real_rules());
     let payload = claude_payload("Bash", serde_json::json!({"command": "ls -la"}));
     let median = |mut v: Vec<Duration>| {
         v.sort();
