@@ -282,11 +282,16 @@ async fn accept_loop(listener: UnixListener, shared: Arc<Shared>) {
 }
 
 async fn serve_connection(stream: UnixStream, shared: Arc<Shared>) {
-    if let Ok(cred) = stream.peer_cred()
-        && cred.uid() != shared.uid
-    {
-        tracing::warn!("refused a gate connection from uid {}", cred.uid());
-        return;
+    match stream.peer_cred() {
+        Ok(cred) if cred.uid() == shared.uid => {}
+        Ok(cred) => {
+            tracing::warn!("refused a gate connection from uid {}", cred.uid());
+            return;
+        }
+        Err(err) => {
+            tracing::warn!("refused a gate connection whose peer cannot be identified: {err}");
+            return;
+        }
     }
     let (read_half, mut write_half) = stream.into_split();
     let mut reader = BufReader::new(read_half);
@@ -332,7 +337,16 @@ async fn decide<R: tokio::io::AsyncRead + Unpin>(
     req: GateRequest,
     hangup: &mut R,
 ) -> WireResponse {
-    let assessment = shared.evaluator.evaluate(&req);
+    // Evaluation reads files (context probes): off the app's (possibly current-thread) runtime.
+    let evaluator = Arc::clone(&shared.evaluator);
+    let asked = req.clone();
+    let assessment = match tokio::task::spawn_blocking(move || evaluator.evaluate(&asked)).await {
+        Ok(assessment) => assessment,
+        Err(err) => Assessment::plain(
+            Decision::Deny,
+            format!("denied: the rule engine failed on this command ({err})"),
+        ),
+    };
     let (decision, decided_by, reason, waited) = match assessment.decision {
         Decision::Allow | Decision::Warn => (
             Decision::Allow,
