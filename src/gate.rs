@@ -16,6 +16,19 @@
 //! - The same command gets the same decision whichever layer asks; an approval is remembered for
 //!   a short window by (argv, cwd) so a shim does not ask again right after the hook was approved.
 //! - Secret values are never logged: the audit log redacts command text and never records env.
+//!
+//! **Wiring into `overwatch run`** (the app loop owns the keyboard):
+//! 1. Before spawning the agent: load the engine, then
+//!    `session::start(runtime.handle(), &argv, &current_exe, Arc::new(engine::RulesEvaluator::new(
+//!    engine.clone(), home)), &engine.guarded_programs(), GateConfig::new(id, argv.clone()))`
+//!    and spawn the agent with `gate.argv` and `gate.env` (the runtime may start later).
+//! 2. Feed `gate.events` into the loop: `GateEvent::Held(v)` → `modal.push(*v)`;
+//!    `Withdrawn { id, .. }` → `modal.withdraw(id)`; `Decided(r)` → Activity tab and a
+//!    recording marker.
+//! 3. While `modal.needs_attention()`: keys go to `ui::confirm::ConfirmModal::handle_key`
+//!    first; `ModalOutcome::Answer { id, answer }` becomes an effect calling
+//!    `gate.server.pending().resolve(id, answer)`; ring the bell / flash the status bar.
+//! 4. Draw `ui::confirm::render(&modal, agent_pane, frame.buffer_mut())` on top of the overlays.
 
 // wired into the app during integration
 #![allow(dead_code)]
