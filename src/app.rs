@@ -15,6 +15,7 @@
 pub mod action;
 pub mod effect;
 pub mod event;
+pub mod gate_update;
 pub mod keymap;
 pub mod model;
 pub mod update;
@@ -48,6 +49,9 @@ pub struct Sources {
     pub events: mpsc::Receiver<Event>,
     /// The agent's PTY (output and exit), bounded by the session.
     pub pty: PtyOutput,
+    /// What the gate, the context watcher and the exec gate report (bounded; senders on
+    /// threads block, async senders wait, so nothing is lost and nothing grows).
+    pub side: mpsc::Receiver<Event>,
 }
 
 /// Test hooks of the loop.
@@ -71,6 +75,7 @@ pub async fn run(
     let mut last_draw: Option<Instant> = None;
     let mut events_open = true;
     let mut pty_open = true;
+    let mut side_open = true;
     while model.quit.is_none() {
         let now = Instant::now();
         let frame_at = draw_owed(model).then(|| last_draw.map_or(now, |t| t + FRAME));
@@ -88,6 +93,10 @@ pub async fn run(
             event = sources.pty.recv(), if pty_open => {
                 pty_open = event.is_some();
                 event.map(from_pty)
+            }
+            event = sources.side.recv(), if side_open => {
+                side_open = event.is_some();
+                event
             }
             () = sleep_opt(frame_at), if frame_at.is_some() => None,
             () = sleep_opt(sync_at), if sync_at.is_some() => Some(Event::SyncExpired(Instant::now())),
@@ -110,6 +119,9 @@ pub async fn run(
             }
         }
         while let Ok(event) = sources.events.try_recv() {
+            batch.push(event);
+        }
+        while let Ok(event) = sources.side.try_recv() {
             batch.push(event);
         }
 

@@ -38,6 +38,11 @@ overwatch exits with the agent's exit code (128+signal if a signal killed it)."
     Run(RunArgs),
     /// Print the detected context and credentials, with the reason for each tier verdict.
     Env(EnvArgs),
+    /// Agent hook adapters (stdin hook JSON → decision JSON) and their installer.
+    Hook(HookArgs),
+    /// PATH shim entry (normally reached by invoking the binary as a guarded program's name).
+    #[command(hide = true)]
+    Shim(ShimArgs),
     /// Internal: the exec-gate shim run in the agent's PTY (installs the seccomp filter, hands
     /// the listener to overwatch, execs the agent).
     #[command(name = "__exec-shim", hide = true)]
@@ -103,6 +108,23 @@ pub struct RunArgs {
     /// Working directory of the agent (default: the current directory).
     #[arg(long, value_name = "DIR")]
     pub cwd: Option<PathBuf>,
+    /// Extra rule packs or directories (team layer; repeatable), on top of `rules.paths` in the
+    /// config, your packs in ~/.config/overwatch/rules/ and the project's .overwatch/rules/.
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Gate every exec in the agent's process tree with seccomp (Linux; the default there).
+    #[arg(long, overrides_with = "no_exec_gate")]
+    pub exec_gate: bool,
+    /// Do not install the seccomp exec gate (hooks and PATH shims still apply).
+    #[arg(long)]
+    pub no_exec_gate: bool,
+    /// Deny a held command nobody answered within this many seconds (default: wait forever).
+    #[arg(long, value_name = "SECS")]
+    pub confirm_timeout: Option<u64>,
+    /// Start the agent without the credential variables overwatch detects (least privilege);
+    /// the removed names are listed in the Activity tab.
+    #[arg(long)]
+    pub scrub_env: bool,
     /// The agent command and its arguments, after `--`.
     #[arg(
         required = true,
@@ -122,6 +144,48 @@ pub struct EnvArgs {
     /// Extra rule packs or directories (their tier pins and custom probes apply).
     #[arg(long = "rules", value_name = "PATH")]
     pub rules: Vec<PathBuf>,
+}
+
+/// Arguments of `overwatch hook`.
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    #[command(subcommand)]
+    pub command: HookCommand,
+}
+
+/// `overwatch hook <agent>`: read that agent's hook JSON on stdin, answer in its format.
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Claude Code PreToolUse hook.
+    #[command(name = "claude-code")]
+    ClaudeCode,
+    /// Codex CLI PreToolUse hook (hooks.json).
+    Codex,
+    /// Gemini CLI BeforeTool hook.
+    Gemini,
+    /// Print (or with --write, save with a backup) the agent config that runs these hooks.
+    Install(HookInstallArgs),
+}
+
+/// Arguments of `overwatch hook install`.
+#[derive(Debug, Args)]
+pub struct HookInstallArgs {
+    /// Only this agent (default: all three).
+    #[arg(long, value_enum)]
+    pub agent: Option<crate::gate::hook::HookAgent>,
+    /// Write the merged config (the old file is kept as `<file>.overwatch-backup`).
+    #[arg(long)]
+    pub write: bool,
+}
+
+/// Arguments of the hidden `overwatch shim PROGRAM ARGS…`.
+#[derive(Debug, Args)]
+pub struct ShimArgs {
+    /// The guarded program's name (`kubectl`).
+    pub program: String,
+    /// Its arguments.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
 }
 
 /// Arguments of the hidden `overwatch __exec-shim` (see `gate::exec`).

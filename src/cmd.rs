@@ -4,5 +4,7 @@ pub mod check;
 pub mod config;
 pub mod env;
 pub mod exec_shim;
+pub mod hook;
 pub mod rules;
 pub mod run;
+pub mod shim;

@@ -558,6 +558,29 @@ impl Engine {
                 });
             }
         }
+        // Programs that write to files named in their arguments are checked like redirects.
+        for w in written_paths(&program, &view) {
+            if w.dynamic {
+                continue;
+            }
+            let text = w.expanded();
+            let text = text.strip_prefix("of=").unwrap_or(text);
+            let Some(abs) = target::resolve_path(text, &inv.cwd, &env.probe.home, &env.probe.cwd)
+            else {
+                continue;
+            };
+            for pr in self.path_rules(PathAccess::Write, &abs, env) {
+                fired.push(FiredRule {
+                    id: pr.id.clone(),
+                    pack: pr.pack.clone(),
+                    action: pr.action,
+                    message: pr
+                        .message
+                        .replace("{path}", &w.text)
+                        .replace("{access}", "write"),
+                });
+            }
+        }
         let decision = fired
             .iter()
             .map(|f| f.action)
@@ -757,6 +780,26 @@ impl Engine {
     }
 }
 
+/// The file arguments a program writes: `tee FILE…`, the destination of `cp`/`mv`/`install`/
+/// `ln`, the files of `sed -i`, `truncate`, `touch`, and `dd of=`.
+fn written_paths<'a>(program: &str, view: &matcher::View<'a>) -> Vec<&'a parse::Word> {
+    let words = view.positional_words();
+    match program {
+        "tee" | "truncate" | "touch" | "shred" => words,
+        "cp" | "mv" | "install" | "ln" | "rsync" | "scp" => {
+            words.last().copied().into_iter().collect()
+        }
+        "sed" | "perl" if view.inv.args().iter().any(|w| w.text.starts_with("-i")) => {
+            words.into_iter().skip(1).collect()
+        }
+        "dd" => words
+            .into_iter()
+            .filter(|w| w.text.starts_with("of="))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 fn access_word(a: PathAccess) -> &'static str {
     match a {
         PathAccess::Read => "read",
@@ -802,7 +845,7 @@ pub fn example_env(tier: Tier) -> (Context, ProbeEnv) {
         reason: format!("examples run at {tier}"),
     });
     let ctx = Context {
-        tier: Some(tier),
+        tier,
         facts,
         credentials: Vec::new(),
     };

@@ -4,6 +4,7 @@
 //! session's `TerminalView`), side panel, help bar, then the overlay stack bottom to top.
 
 pub mod activity_tab;
+pub mod confirm;
 pub mod context_tab;
 pub mod diff_tab;
 pub mod help_bar;
@@ -34,6 +35,9 @@ pub fn render(frame: &mut Frame, model: &Model) {
     }
     help_bar::render(frame, layout.help, model);
     overlay::render_stack(frame, layout.agent, model);
+    if model.gate_modal.needs_attention() {
+        confirm::render(&model.gate_modal, layout.agent, frame.buffer_mut());
+    }
     if matches!(model.mode(), Mode::Passthrough)
         && let Some(position) = terminal_view::cursor_position(&model.terminal, layout.agent)
     {

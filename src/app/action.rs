@@ -104,4 +104,12 @@ pub enum Action {
     ShowNotice(String),
     /// overwatch itself received SIGTERM/SIGHUP (the number): shut down and exit 128+signal.
     Terminate(i32),
+    /// Show what the gate reported (held request, withdrawal, decision).
+    Gate(crate::gate::pending::GateEvent),
+    /// A key for the confirmation modal of a held command.
+    GateKey(KeyEvent),
+    /// The context was detected again after a file changed.
+    ApplyContext(crate::context::watch::ContextUpdate),
+    /// Add a line to the Activity tab.
+    Note(String),
 }

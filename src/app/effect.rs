@@ -30,8 +30,22 @@ pub enum Effect {
     ResumeAgent,
     /// SIGKILL the agent's process group.
     KillAgent,
-    /// Ring the outer terminal's bell (the agent rang its own).
+    /// Ring the outer terminal's bell (the agent rang its own, or something needs the human).
     Bell,
+    /// The human's answer to a held command (only ever produced by a key in the modal).
+    AnswerGate {
+        id: u64,
+        answer: crate::gate::HumanAnswer,
+    },
+    /// Something the recording must mark (a decision, a context warning).
+    Record(RecordNote),
+}
+
+/// What goes into the recording besides the agent's screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordNote {
+    Decision(Box<crate::gate::audit::AuditRecord>),
+    ContextWarning(crate::context::ContextWarning),
 }
 
 /// The agent as the effect runner drives it.
@@ -46,6 +60,15 @@ pub trait AgentControl {
     fn resume(&mut self) -> Result<(), SessionError>;
     /// Kills the process group now; its exit arrives later as an event.
     fn kill(&mut self);
+    /// Answers a held gate request. Sessions without a gate say so.
+    fn answer_gate(&mut self, id: u64, answer: crate::gate::HumanAnswer) -> Result<(), String> {
+        let _ = (id, answer);
+        Err("this session has no gate".into())
+    }
+    /// Writes a marker/event into the session recording (no-op when not recording).
+    fn record(&mut self, note: &RecordNote) {
+        let _ = note;
+    }
 }
 
 /// The outer terminal: drawing plus the controls ratatui does not cover.
@@ -81,6 +104,13 @@ pub fn perform(
                 Ok(())
             }
             Effect::Bell => host.bell().map_err(|e| format!("ringing the bell: {e}")),
+            Effect::AnswerGate { id, answer } => agent
+                .answer_gate(id, answer)
+                .map_err(|e| format!("answering held request {id}: {e}")),
+            Effect::Record(note) => {
+                agent.record(&note);
+                Ok(())
+            }
         };
         if let Err(failure) = result {
             failures.push(failure);
@@ -89,17 +119,27 @@ pub fn perform(
     failures
 }
 
-/// The live agent: the session's PTY and its writer handle.
+/// The live agent: the session's PTY, its writer handle, and the gate's queue of held requests.
 pub struct LiveAgent {
     pub pty: AgentPty,
     writer: PtyWriter,
+    gate: Option<crate::gate::pending::Pending>,
 }
 
 impl LiveAgent {
     /// Wraps a spawned PTY.
     pub fn new(pty: AgentPty) -> Self {
         let writer = pty.writer();
-        LiveAgent { pty, writer }
+        LiveAgent {
+            pty,
+            writer,
+            gate: None,
+        }
+    }
+
+    /// Connects the gate whose held requests the human answers.
+    pub fn set_gate(&mut self, pending: crate::gate::pending::Pending) {
+        self.gate = Some(pending);
     }
 }
 
@@ -110,6 +150,13 @@ impl AgentControl for LiveAgent {
 
     fn resize(&mut self, size: PaneSize) -> Result<(), SessionError> {
         self.pty.resize(size)
+    }
+
+    fn answer_gate(&mut self, id: u64, answer: crate::gate::HumanAnswer) -> Result<(), String> {
+        match &self.gate {
+            Some(pending) => pending.resolve(id, answer).map_err(|e| e.to_string()),
+            None => Err("this session has no gate".into()),
+        }
     }
 
     fn pause(&mut self) -> Result<(), SessionError> {

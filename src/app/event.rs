@@ -8,6 +8,8 @@ use std::time::Instant;
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
+use crate::context::watch::ContextUpdate;
+use crate::gate::pending::GateEvent;
 use crate::session::ExitStatus;
 
 /// The code overwatch exits with for an agent exit status: the shell's `$?` (code, or
@@ -52,6 +54,12 @@ pub enum Event {
     Signalled(i32),
     /// The deadline of the agent's synchronized-output block (DEC 2026) passed at this instant.
     SyncExpired(Instant),
+    /// The gate held a request, a held request went away, or a decision was made.
+    Gate(GateEvent),
+    /// A watched context file changed and the context was detected again.
+    ContextChanged(ContextUpdate),
+    /// A note from the session's machinery (exec gate state, recording) for the Activity tab.
+    Note(String),
 }
 
 #[cfg(test)]

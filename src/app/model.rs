@@ -10,9 +10,11 @@ use ratatui::layout::Rect;
 
 use super::action::Tab;
 use super::keymap::{Keymap, Mode};
-use crate::context::Tier;
+use crate::context::Context;
+use crate::context::watch::ContextWarning;
 use crate::session::{ExitStatus, PaneSize, TerminalModel};
 use crate::theme::Theme;
+use crate::ui::confirm::ConfirmModal;
 use crate::ui::layout::AppLayout;
 
 /// Where the agent is in its life.
@@ -80,6 +82,31 @@ impl Overlay {
     }
 }
 
+/// One line of the Activity tab.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityEntry {
+    /// Time since the session started.
+    pub at: Duration,
+    pub kind: ActivityKind,
+    /// Already redacted (it comes from the gate's redacted records or from warnings without
+    /// secret values).
+    pub text: String,
+    pub tier: Option<crate::context::Tier>,
+}
+
+/// What an Activity entry is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActivityKind {
+    /// A final decision (allow or deny) and by whom.
+    Decision(crate::rules::Decision),
+    /// A command is held for the human.
+    Held,
+    /// The context changed, or a sensitive file did.
+    Warning,
+    /// Anything else (exec gate state, withdrawn requests).
+    Note,
+}
+
 /// Why the app loop should stop, with the exit code overwatch returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Quit {
@@ -106,8 +133,21 @@ pub struct Model {
     pub prefix_pending: bool,
     /// Bottom to top; the last one gets keys first.
     pub overlays: Vec<Overlay>,
-    /// The tier of the session's context, shown in the status bar (filled by the context module).
-    pub tier: Option<Tier>,
+    /// What the agent is pointed at: facts with tiers; the status bar shows the session tier and
+    /// the key facts, the Context tab every fact.
+    pub context: Context,
+    /// Context changes seen during the session (newest last), for the banner and the Context tab.
+    pub context_warnings: Vec<ContextWarning>,
+    /// The latest context warning and when it came (shown in the status bar for a while).
+    pub banner: Option<(String, Instant)>,
+    /// Held commands waiting for the human; takes the keyboard first while one waits.
+    pub gate_modal: ConfirmModal,
+    /// Since when a held command has been waiting (the status bar flashes).
+    pub attention_since: Option<Instant>,
+    /// What happened in the session: decisions, held commands, context warnings, notes.
+    pub activity: Vec<ActivityEntry>,
+    /// One line about the gate layers (e.g. "exec gate on", "exec gate off: …").
+    pub gate_status: Option<String>,
     /// When the agent started, and the latest clock reading (for the elapsed time).
     pub started: Instant,
     pub now: Instant,
@@ -127,6 +167,8 @@ pub struct Model {
 /// What a new [`Model`] is built from.
 pub struct ModelInit {
     pub command: String,
+    /// The context detected before the agent started.
+    pub context: Context,
     pub pid: Option<u32>,
     pub keymap: Keymap,
     pub theme: Theme,
@@ -156,7 +198,13 @@ impl Model {
             tab: Tab::Context,
             prefix_pending: false,
             overlays: Vec::new(),
-            tier: None,
+            context: init.context,
+            context_warnings: Vec::new(),
+            banner: None,
+            gate_modal: ConfirmModal::new(),
+            attention_since: None,
+            activity: Vec::new(),
+            gate_status: None,
             started: init.started,
             now: init.started,
             ended: None,
@@ -222,6 +270,7 @@ pub fn test_model(cols: u16, rows: u16) -> Model {
     let side_percent = 38;
     Model::new(ModelInit {
         command: "bash --norc".into(),
+        context: Context::default(),
         pid: Some(4242),
         keymap: Keymap::new(KeySpec::ctrl(']')),
         theme: Theme::builtin_default(),

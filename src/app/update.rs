@@ -21,6 +21,8 @@ use crate::session::{
 /// reach the agent only while it has the keyboard.
 pub fn intent(model: &Model, event: Event) -> Action {
     match event {
+        // A held command takes the keyboard first: nothing reaches the agent until it is answered.
+        Event::Key(key) if model.gate_modal.needs_attention() => Action::GateKey(key),
         Event::Key(key) => model.keymap.resolve(model.mode(), &key),
         Event::Paste(text) => match model.mode() {
             Mode::Passthrough | Mode::Scrollback => Action::ForwardPaste(text),
@@ -39,6 +41,9 @@ pub fn intent(model: &Model, event: Event) -> Action {
         Event::Tick(now) => Action::Tick(now),
         Event::Signalled(signal) => Action::Terminate(signal),
         Event::SyncExpired(now) => Action::FlushSync(now),
+        Event::Gate(event) => Action::Gate(event),
+        Event::ContextChanged(update) => Action::ApplyContext(update),
+        Event::Note(text) => Action::Note(text),
     }
 }
 
@@ -240,6 +245,10 @@ pub fn update(model: &mut Model, action: Action) -> Vec<Effect> {
             model.dirty = true;
         }
         Action::Terminate(signal) => model.quit = Some(Quit::Signalled(signal)),
+        Action::Gate(event) => super::gate_update::on_gate(model, event, &mut effects),
+        Action::GateKey(key) => super::gate_update::on_gate_key(model, key, &mut effects),
+        Action::ApplyContext(update) => super::gate_update::on_context(model, update, &mut effects),
+        Action::Note(text) => super::gate_update::note(model, text),
     }
     effects
 }

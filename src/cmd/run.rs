@@ -7,6 +7,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -15,12 +16,15 @@ use ratatui::style::Color;
 use tokio::sync::mpsc;
 
 use crate::app::effect::{CrosstermHost, LiveAgent};
-use crate::app::event::exit_code;
+use crate::app::event::{Event, exit_code};
 use crate::app::keymap::{KeySpec, Keymap};
 use crate::app::model::{AgentState, Model, ModelInit, Quit};
 use crate::app::{self, EVENTS_CAPACITY, LoopOptions, Sources};
 use crate::cli::RunArgs;
 use crate::config::Config;
+use crate::context::{self, ProbeEnv};
+use crate::gate::{self, engine::RulesEvaluator, server::GateConfig};
+use crate::rules::{Engine, LoadOptions};
 use crate::session::{AgentPty, Palette, Rgb, SpawnSpec, TerminalModel};
 use crate::terminal;
 use crate::theme::Theme;
@@ -59,6 +63,14 @@ pub struct Settings {
     pub side_percent: u16,
     pub exit_with_agent: bool,
     pub options: LoopOptions,
+    /// The compiled rule packs (loaded before any TUI starts: a bad pack exits 2).
+    pub engine: Engine,
+    /// Whether to gate every exec with seccomp (Linux).
+    pub exec_gate: bool,
+    /// Deny held commands after this long; `None` waits for the human.
+    pub confirm_timeout: Option<Duration>,
+    /// Remove detected credential variables from the agent's environment.
+    pub scrub_env: bool,
 }
 
 /// Resolves `overwatch run` args against the config: prefix key, theme (`NO_COLOR` honoured),
@@ -84,7 +96,21 @@ pub fn settings(args: RunArgs) -> anyhow::Result<Settings> {
         "using {} as the agent's directory: not a directory",
         cwd.display()
     );
+    let mut team = config.rules.paths.clone();
+    team.extend(args.rules.iter().cloned());
+    let engine = Engine::load(&LoadOptions::standard(&cwd, team))
+        .map_err(|e| anyhow::anyhow!("{:?}", miette::Report::new(e)))?;
+    let exec_gate = cfg!(target_os = "linux")
+        && !args.no_exec_gate
+        && (args.exec_gate || config.gate.exec_gate);
+    let timeout_secs = args
+        .confirm_timeout
+        .unwrap_or(config.gate.confirm_timeout_secs);
     Ok(Settings {
+        engine,
+        exec_gate,
+        confirm_timeout: (timeout_secs > 0).then(|| Duration::from_secs(timeout_secs)),
+        scrub_env: args.scrub_env,
         argv: args.command,
         cwd,
         env: Vec::new(),
@@ -116,9 +142,76 @@ pub fn supervise(settings: Settings) -> anyhow::Result<ExitCode> {
     let (cols, rows) = crossterm::terminal::size().context("reading the terminal size")?;
     let screen = Rect::new(0, 0, cols, rows);
     let pane = Model::pane_size(screen, settings.side_percent);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the event loop")?;
+    let exe = std::env::current_exe().context("finding overwatch's own binary")?;
+
+    // What the agent will be pointed at: overwatch's environment overlaid by the session's.
+    let mut agent_env: std::collections::BTreeMap<String, String> = std::env::vars().collect();
+    for (k, v) in &settings.env {
+        agent_env.insert(
+            k.to_string_lossy().into_owned(),
+            v.to_string_lossy().into_owned(),
+        );
+    }
+    for name in ENV_REMOVE {
+        agent_env.remove(*name);
+    }
+    let probe = ProbeEnv {
+        home: agent_env
+            .get("HOME")
+            .map(PathBuf::from)
+            .or_else(dirs::home_dir)
+            .unwrap_or_else(|| PathBuf::from("/")),
+        cwd: settings.cwd.clone(),
+        env: agent_env.clone(),
+    };
+    let knowledge = settings.engine.knowledge();
+    let detected = context::detect(&probe, &knowledge);
+    let scrubbed = if settings.scrub_env {
+        context::scrub_plan(&detected, &agent_env)
+    } else {
+        Vec::new()
+    };
+
+    // The gate: socket + token, PATH shims, the agent's hook injection, the audit log.
+    let guarded = settings.engine.guarded_programs();
+    let mut gate_config = GateConfig::new(gate::server::new_session_id(), settings.argv.clone());
+    gate_config.confirm_timeout = settings.confirm_timeout;
+    let agent_path = agent_env.get("PATH").cloned().unwrap_or_default();
+    let evaluator = Arc::new(RulesEvaluator::new(settings.engine, probe.home.clone()));
+    let agent_gate = gate::session::start(
+        runtime.handle(),
+        &settings.argv,
+        &exe,
+        evaluator,
+        &guarded,
+        gate_config,
+        std::ffi::OsStr::new(&agent_path),
+    )
+    .context("starting the gate")?;
+
+    // The exec gate wraps whatever the gate decided to launch.
+    #[cfg(target_os = "linux")]
+    let prepared_exec = if settings.exec_gate {
+        Some(
+            gate::exec::lifecycle::prepare(&exe, &agent_gate.argv)
+                .context("preparing the exec gate")?,
+        )
+    } else {
+        None
+    };
+    #[cfg(target_os = "linux")]
+    let launch_argv: Vec<String> = prepared_exec
+        .as_ref()
+        .map_or_else(|| agent_gate.argv.clone(), |p| p.argv().to_vec());
+    #[cfg(not(target_os = "linux"))]
+    let launch_argv = agent_gate.argv.clone();
 
     let spec = SpawnSpec {
-        argv: settings.argv.iter().map(OsString::from).collect(),
+        argv: launch_argv.iter().map(OsString::from).collect(),
         cwd: settings.cwd.clone(),
         env_set: [
             ("TERM".into(), "xterm-256color".into()),
@@ -127,8 +220,18 @@ pub fn supervise(settings: Settings) -> anyhow::Result<ExitCode> {
         ]
         .into_iter()
         .chain(settings.env.iter().cloned())
+        .chain(
+            agent_gate
+                .env
+                .iter()
+                .map(|(k, v)| (OsString::from(k), OsString::from(v))),
+        )
         .collect(),
-        env_remove: ENV_REMOVE.iter().map(OsString::from).collect(),
+        env_remove: ENV_REMOVE
+            .iter()
+            .map(OsString::from)
+            .chain(scrubbed.iter().map(OsString::from))
+            .collect(),
         size: pane,
     };
     let started = Instant::now();
@@ -140,12 +243,27 @@ pub fn supervise(settings: Settings) -> anyhow::Result<ExitCode> {
         )
     })?;
     terminal::set_agent_pgid(pty.pgid().unwrap_or(0));
+    let (side_tx, side_rx) = mpsc::channel(EVENTS_CAPACITY);
+    #[cfg(target_os = "linux")]
+    let exec_state = prepared_exec.map(|prepared| {
+        start_exec_gate(
+            prepared,
+            pty.pid(),
+            &agent_gate,
+            runtime.handle(),
+            &guarded,
+            &agent_path,
+            side_tx.clone(),
+        )
+    });
     let mut agent = LiveAgent::new(pty);
+    agent.set_gate(agent_gate.server.pending().clone());
 
     let mut terminal_model = TerminalModel::new(pane, SCROLLBACK_LINES);
     terminal_model.set_palette(palette_for(&settings.theme));
     let mut model = Model::new(ModelInit {
         command: settings.argv.join(" "),
+        context: detected.clone(),
         pid: agent.pty.pid(),
         keymap: settings.keymap,
         theme: settings.theme,
@@ -156,7 +274,60 @@ pub fn supervise(settings: Settings) -> anyhow::Result<ExitCode> {
         exit_with_agent: settings.exit_with_agent,
     });
 
-    let outcome = run_tui(&mut model, &mut agent, pty_output, settings.options);
+    #[cfg(target_os = "linux")]
+    {
+        model.gate_status = Some(match &exec_state {
+            Some(state) => state.status_text(),
+            None => "exec gate off (--no-exec-gate)".to_string(),
+        });
+    }
+    if !scrubbed.is_empty() {
+        crate::app::gate_update::note(
+            &mut model,
+            format!(
+                "--scrub-env removed from the agent's environment: {}",
+                scrubbed.join(", ")
+            ),
+        );
+    }
+    crate::app::gate_update::note(
+        &mut model,
+        format!(
+            "session {} — audit log {}",
+            agent_gate.server.session_id(),
+            agent_gate.server.audit_path().display()
+        ),
+    );
+
+    // Context files are watched; a change is re-detected and arrives as an event.
+    let watch_tx = side_tx.clone();
+    let _context_watcher =
+        context::watch::ContextWatcher::spawn(probe, knowledge, detected, move |update| {
+            let _ = watch_tx.blocking_send(Event::ContextChanged(update));
+        })
+        .map_err(|e| {
+            crate::app::gate_update::note(&mut model, format!("context files are not watched: {e}"))
+        })
+        .ok();
+    let mut gate_events = agent_gate.events;
+    let gate_tx = side_tx.clone();
+    runtime.spawn(async move {
+        while let Some(event) = gate_events.recv().await {
+            if gate_tx.send(Event::Gate(event)).await.is_err() {
+                break;
+            }
+        }
+    });
+    drop(side_tx);
+
+    let outcome = run_tui(
+        &runtime,
+        &mut model,
+        &mut agent,
+        pty_output,
+        side_rx,
+        settings.options,
+    );
 
     // The terminal is already restored (the guard dropped inside run_tui): shut the agent down.
     if model.agent.state == AgentState::Paused {
@@ -192,22 +363,25 @@ fn palette_for(theme: &Theme) -> Palette {
     palette
 }
 
-/// Sets the terminal up, runs the loop on a current-thread runtime, and restores the terminal.
+/// Sets the terminal up, runs the loop on the current-thread `runtime`, and restores the terminal.
+/// `side` carries what the gate, the context watcher and the exec gate report.
 fn run_tui(
+    runtime: &tokio::runtime::Runtime,
     model: &mut Model,
     agent: &mut LiveAgent,
     pty: crate::session::PtyOutput,
+    side: mpsc::Receiver<Event>,
     options: LoopOptions,
 ) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the event loop")?;
     let (terminal, _guard, capabilities) = terminal::init().context("setting up the terminal")?;
     let mut host = CrosstermHost::new(terminal);
     let (tx, rx) = mpsc::channel(EVENTS_CAPACITY);
     terminal::spawn_input_thread(tx.clone(), capabilities).context("starting the input thread")?;
-    let mut sources = Sources { events: rx, pty };
+    let mut sources = Sources {
+        events: rx,
+        pty,
+        side,
+    };
     runtime.block_on(async {
         terminal::spawn_signal_tasks(&tx).context("installing signal handlers")?;
         drop(tx);
@@ -232,4 +406,67 @@ mod tests {
         let dark = palette_for(&Theme::builtin_default()).background;
         assert!(u32::from(dark.r) + u32::from(dark.g) + u32::from(dark.b) < 3 * 128);
     }
+}
+
+/// Receives the seccomp listener from the shim and serves it: every exec in the agent's tree asks
+/// the gate in-process (same rules, same hold, same audit) with `layer: exec`.
+#[cfg(target_os = "linux")]
+fn start_exec_gate(
+    prepared: gate::exec::lifecycle::PreparedExecGate,
+    child_pid: Option<u32>,
+    agent_gate: &gate::session::AgentGate,
+    runtime: &tokio::runtime::Handle,
+    guarded: &std::collections::BTreeSet<String>,
+    agent_path: &str,
+    events: mpsc::Sender<Event>,
+) -> gate::exec::lifecycle::ExecGateState {
+    use gate::exec::{ExecVerdict, identify::ProgramIndex, serve::ExecEvent};
+    let config = gate::exec::serve::ExecGateConfig {
+        programs: Some(Arc::new(ProgramIndex::from_path(
+            guarded.iter(),
+            std::ffi::OsStr::new(agent_path),
+        ))),
+        ..Default::default()
+    };
+    let asker = agent_gate.server.in_process(runtime.clone());
+    let decide = move |request: &gate::exec::ExecRequest| {
+        let req = gate::GateRequest {
+            layer: gate::Layer::Exec,
+            agent: request
+                .program
+                .clone()
+                .or_else(|| {
+                    request
+                        .argv
+                        .first()
+                        .map(|a| a.rsplit('/').next().unwrap_or(a).to_string())
+                })
+                .unwrap_or_else(|| "exec".into()),
+            subject: gate::Subject::Argv(request.argv_for_rules()),
+            cwd: request.cwd.clone(),
+            pid: request.pid,
+            env: request.env.iter().cloned().collect(),
+        };
+        let answer = asker.decide_blocking(req, || false);
+        match answer.decision {
+            gate::protocol::WireDecision::Allow => ExecVerdict::Allow,
+            _ => ExecVerdict::Deny(answer.reason),
+        }
+    };
+    let on_event = move |event: ExecEvent| {
+        let note = match event {
+            ExecEvent::Unreadable { pid, error } => {
+                format!("exec gate: denied an unreadable exec of pid {pid}: {error}")
+            }
+            ExecEvent::TreeExited => "exec gate: the agent's process tree has exited".to_string(),
+            ExecEvent::Decided { request, .. } => match request.notes.first() {
+                Some(note) => format!("exec gate: {}: {}", request.argv.join(" "), note.message()),
+                None => return,
+            },
+            #[allow(unreachable_patterns)]
+            _ => return,
+        };
+        let _ = events.try_send(Event::Note(note));
+    };
+    prepared.start(child_pid, config, decide, on_event)
 }

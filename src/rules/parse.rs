@@ -113,6 +113,9 @@ pub struct Script {
     pub incomplete: bool,
     /// Why (parse error at byte N, depth limit, size limit…).
     pub notes: Vec<String>,
+    /// Constructs that are dangerous in themselves (a function that spawns itself in the
+    /// background: a fork bomb), with the span of the definition.
+    pub alarms: Vec<(String, Range<usize>)>,
 }
 
 /// Names of variables whose values come from outside the script and may be secret.
@@ -395,8 +398,19 @@ impl Walker<'_, '_, '_> {
                 if let Some(body) = n.child_by_field_name("body") {
                     let mut inner = st.clone();
                     inner.via.push(format!("body of function {name}()"));
+                    let before = self.out.commands.len();
                     // Positional parameters inside a body are unknown.
                     self.statement(body, &mut inner, None);
+                    let recursive = self.out.commands[before.min(self.out.commands.len())..]
+                        .iter()
+                        .any(|c| c.words.first().is_some_and(|w| w.text == name));
+                    let body_text = self.text(body);
+                    if recursive && (body_text.contains('&') || body_text.contains('|')) {
+                        self.out.alarms.push((
+                            format!("function {name}() spawns copies of itself (a fork bomb)"),
+                            self.span(n),
+                        ));
+                    }
                 }
                 None
             }

@@ -687,7 +687,7 @@ fn database(
     if host.is_none() && db.is_none() {
         // Fall back to the agent's env (DATABASE_URL-style variables) and then ambient facts.
         if let Some(envmap) = Some(&env.probe.env) {
-            for name in t.env.iter().map(String::as_str).chain(["DATABASE_URL"]) {
+            for name in t.env.iter().map(String::as_str) {
                 if let Some(v) = envmap.get(name)
                     && let Some((h, d)) = parse_db_url(v)
                 {

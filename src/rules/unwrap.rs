@@ -108,6 +108,57 @@ const DATA_PROGRAMS: &[&str] = &[
     "ulimit", "umask", "source", ".",
 ];
 
+/// Programs that run code or other programs given in their arguments (wrappers, shells,
+/// interpreters): the unknown-wrapper heuristic also looks for these.
+const CODE_CARRIERS: &[&str] = &[
+    "sudo",
+    "doas",
+    "run0",
+    "pkexec",
+    "su",
+    "runuser",
+    "env",
+    "command",
+    "builtin",
+    "exec",
+    "nohup",
+    "time",
+    "timeout",
+    "nice",
+    "ionice",
+    "stdbuf",
+    "setsid",
+    "flock",
+    "strace",
+    "ltrace",
+    "taskset",
+    "chrt",
+    "unshare",
+    "nsenter",
+    "chroot",
+    "busybox",
+    "toybox",
+    "watch",
+    "xargs",
+    "parallel",
+    "find",
+    "eval",
+    "source",
+    "ssh",
+    "script",
+    "npx",
+    "bunx",
+    "python",
+    "python3",
+    "node",
+    "perl",
+    "ruby",
+    "php",
+    "powershell",
+    "pwsh",
+    "cmd",
+];
+
 const SHELLS: &[&str] = &[
     "sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "yash", "posh", "fish", "tcsh", "csh",
     "rbash", "lksh", "oksh", "loksh",
@@ -164,6 +215,24 @@ impl<'a> Unwrapper<'a> {
 
     fn script(&mut self, script: Script, steps: &[String], remote: Option<&str>, depth: usize) {
         self.out.incomplete |= script.incomplete;
+        for (reason, span) in &script.alarms {
+            self.out.invocations.push(Invocation {
+                argv: vec![Word::lit(":", span.clone())],
+                program: ":".into(),
+                env: Vec::new(),
+                redirects: Vec::new(),
+                stdin: None,
+                span: span.clone(),
+                cwd: Cwd::Ambient,
+                steps: steps.to_vec(),
+                remote: remote.map(str::to_string),
+                concern: Some(Concern {
+                    decision: Decision::Deny,
+                    reason: reason.clone(),
+                }),
+                files: BTreeMap::new(),
+            });
+        }
         self.out.notes.extend(script.notes);
         let state = ShellState::default();
         for cmd in script.commands {
@@ -284,17 +353,18 @@ impl<'a> Unwrapper<'a> {
                 step,
                 dynamic,
             } => {
+                let mut steps = inv.steps.clone();
+                steps.push(step.clone());
+                // Computed code is confirmed, and its literal part is still evaluated (the
+                // stricter of the two wins).
+                self.nested(&text, span, Scope::of(&inv), &steps, depth);
                 if dynamic {
                     inv.concern = Some(Concern {
                         decision: Decision::Confirm,
                         reason: format!("{step}: the code is computed at run time"),
                     });
                     self.out.invocations.push(inv);
-                    return;
                 }
-                let mut steps = inv.steps.clone();
-                steps.push(step);
-                self.nested(&text, span, Scope::of(&inv), &steps, depth);
             }
             Unwrap::Remote { host, text, span } => {
                 let mut steps = inv.steps.clone();
@@ -350,16 +420,15 @@ impl<'a> Unwrapper<'a> {
                     .map(|w| w.text.as_str())
                     .collect::<Vec<_>>()
                     .join(" ");
+                let mut steps = inv.steps.clone();
+                steps.push("eval: evaluating its arguments as shell code".into());
+                self.nested(&text, inv.span.clone(), Scope::of(&inv), &steps, depth);
                 if dynamic {
                     inv.concern = Some(Concern {
                         decision: Decision::Confirm,
                         reason: "eval runs text computed at run time".into(),
                     });
                     self.out.invocations.push(inv);
-                } else {
-                    let mut steps = inv.steps.clone();
-                    steps.push("eval: evaluating its arguments as shell code".into());
-                    self.nested(&text, inv.span.clone(), Scope::of(&inv), &steps, depth);
                 }
                 return;
             }
@@ -388,9 +457,12 @@ impl<'a> Unwrapper<'a> {
                 if !self.guarded.contains(&program)
                     && !DATA_PROGRAMS.contains(&program.as_str())
                     && let Some(i) = inv.args().iter().position(|w| {
+                        let name = program_name(&w.text);
                         !w.dynamic
-                            && self.guarded.contains(&program_name(&w.text))
                             && !w.text.starts_with('-')
+                            && (self.guarded.contains(&name)
+                                || SHELLS.contains(&name.as_str())
+                                || CODE_CARRIERS.contains(&name.as_str()))
                     })
                 {
                     let mut inner = inv.clone();
@@ -411,6 +483,7 @@ impl<'a> Unwrapper<'a> {
         let args = inv.args().to_vec();
         let mut has_c = false;
         let mut noexec = false;
+        let mut stdin_script = false;
         let mut i = 0;
         let mut positional = None;
         while i < args.len() {
@@ -429,6 +502,7 @@ impl<'a> Unwrapper<'a> {
             {
                 has_c |= flags.contains('c');
                 noexec |= flags.contains('n');
+                stdin_script |= flags.contains('s');
             } else if t == "--command" || t == "-Command" {
                 has_c = true;
             } else if !t.starts_with("--") && !t.starts_with('+') {
@@ -445,6 +519,12 @@ impl<'a> Unwrapper<'a> {
         if has_c {
             match positional.map(|p| &args[p]) {
                 Some(w) if w.dynamic => {
+                    let mut steps = inv.steps.clone();
+                    steps.push(format!(
+                        "{} -c: evaluating the literal part of the script",
+                        inv.program
+                    ));
+                    self.nested(&w.text, w.span.clone(), Scope::of(&inv), &steps, depth);
                     inv.concern = Some(Concern {
                         decision: Decision::Confirm,
                         reason: format!("{} -c runs code computed at run time", inv.program),
@@ -463,7 +543,7 @@ impl<'a> Unwrapper<'a> {
             }
             return;
         }
-        if let Some(p) = positional {
+        if let Some(p) = positional.filter(|_| !stdin_script) {
             self.script_file(inv, p + 1, depth);
             return;
         }
@@ -490,6 +570,17 @@ impl<'a> Unwrapper<'a> {
             self.out.invocations.push(inv);
             return;
         };
+        if file.dynamic {
+            inv.concern = Some(Concern {
+                decision: Decision::Confirm,
+                reason: format!(
+                    "runs a script from a path computed at run time ({})",
+                    file.text
+                ),
+            });
+            self.out.invocations.push(inv);
+            return;
+        }
         let known = self.known_file(&inv, &file.text);
         match known {
             Some(text) => {
@@ -520,6 +611,15 @@ impl<'a> Unwrapper<'a> {
     /// `find … -exec CMD {} ;` / `-execdir` / `-ok` / `-okdir`.
     fn find(&mut self, inv: &Invocation, depth: usize) {
         let args = inv.args();
+        let starts: Vec<&Word> = args
+            .iter()
+            .skip_while(|w| matches!(w.text.as_str(), "-H" | "-L" | "-P"))
+            .take_while(|w| !w.text.starts_with('-') && !matches!(w.text.as_str(), "(" | "!"))
+            .collect();
+        let root = match starts.as_slice() {
+            [one] if !one.dynamic => Some(one.text.clone()),
+            _ => None,
+        };
         let mut i = 0;
         while i < args.len() {
             let t = args[i].text.as_str();
@@ -535,7 +635,16 @@ impl<'a> Unwrapper<'a> {
                         .iter()
                         .map(|w| {
                             if w.text.contains("{}") {
+                                // The match lies under the start point: `{}` from `find /srv`
+                                // is somewhere in /srv.
+                                let text = match &root {
+                                    Some(r) if w.text == "{}" => {
+                                        format!("{}/{{}}", r.trim_end_matches('/'))
+                                    }
+                                    _ => w.text.clone(),
+                                };
                                 Word {
+                                    text,
                                     dynamic: true,
                                     ..w.clone()
                                 }
@@ -1083,8 +1192,20 @@ fn rest(index: usize, step: impl Into<String>) -> Unwrap {
 fn wrapper(program: &str, inv: &Invocation) -> Unwrap {
     let args = inv.args();
     let opts = |values: &[&str]| skip_options(args, values);
+    // The option must be the wrapper's own: for most wrappers that means before the first
+    // positional (a later `-c` belongs to the wrapped command, as in `npx psql -c`); `su`, whose
+    // trailing words all go to its shell, may carry it anywhere.
     let script_opt = |names: &[&str], what: &str| -> Option<Unwrap> {
-        let i = args.iter().position(|w| names.contains(&w.text.as_str()))?;
+        let own = if matches!(program, "su" | "runuser" | "sg") {
+            args.len()
+        } else {
+            args.iter()
+                .position(|w| !w.text.starts_with('-'))
+                .unwrap_or(args.len())
+        };
+        let i = args[..own]
+            .iter()
+            .position(|w| names.contains(&w.text.as_str()))?;
         let w = args.get(i + 1)?;
         Some(Unwrap::Script {
             text: w.text.clone(),
@@ -1220,10 +1341,20 @@ fn wrapper(program: &str, inv: &Invocation) -> Unwrap {
         }
         "timeout" | "chroot" | "taskset" | "chrt" | "flock" | "faketime" | "envchain"
         | "trickle" => {
-            if program == "flock"
-                && let Some(s) = script_opt(&["-c", "--command"], "flock -c")
-            {
-                return s;
+            if program == "flock" {
+                // `flock [opts] FILE -c CMD`: `-c` right after the lock file (a later `-c`
+                // belongs to the wrapped command, e.g. `psql -c`).
+                let (i, _) = opts(&["-w", "--wait", "--timeout", "-E", "--conflict-exit-code"]);
+                if let (Some(c), Some(w)) = (args.get(i + 1), args.get(i + 2))
+                    && matches!(c.text.as_str(), "-c" | "--command")
+                {
+                    return Unwrap::Script {
+                        text: w.text.clone(),
+                        span: w.span.clone(),
+                        step: "flock -c: evaluating its command string".into(),
+                        dynamic: w.dynamic,
+                    };
+                }
             }
             if program == "taskset" && args.iter().any(|w| w.text == "-p" || w.text == "--pid") {
                 return Unwrap::None;
@@ -1242,19 +1373,18 @@ fn wrapper(program: &str, inv: &Invocation) -> Unwrap {
         "watch" => {
             let (i, _) = opts(&["-n", "--interval", "-d", "--differences"]);
             let rest_words = &args[i.min(args.len())..];
-            if rest_words.is_empty() {
-                return Unwrap::None;
-            }
-            let text = rest_words
-                .iter()
-                .map(|w| w.text.as_str())
-                .collect::<Vec<_>>()
-                .join(" ");
-            Unwrap::Script {
-                text,
-                span: inv.span.clone(),
-                step: "watch: runs its arguments through sh -c repeatedly".into(),
-                dynamic: rest_words.iter().any(|w| w.dynamic),
+            match rest_words {
+                [] => Unwrap::None,
+                // One quoted string: watch hands it to `sh -c`.
+                [one] => Unwrap::Script {
+                    text: one.text.clone(),
+                    span: one.span.clone(),
+                    step: "watch: runs its argument through sh -c repeatedly".into(),
+                    dynamic: one.dynamic,
+                },
+                // Several words: watch joins them for `sh -c` (or execs them with -x); the argv
+                // reading is the one that cannot hide a quoted command.
+                _ => rest(i + 1, "watch: runs the rest repeatedly"),
             }
         }
         "script" => script_opt(&["-c", "--command", "-qc"], "script").unwrap_or(Unwrap::None),
@@ -1544,7 +1674,7 @@ mod tests {
         assert!(
             run("find . -exec rm -rf {} +")
                 .iter()
-                .any(|g| g == "rm -rf {}")
+                .any(|g| g == "rm -rf ./{}")
         );
         assert!(
             run("ls | xargs rm -rf")

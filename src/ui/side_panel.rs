@@ -46,7 +46,13 @@ pub fn render(frame: &mut Frame, area: Rect, model: &Model) {
         ..inner
     };
     match model.tab {
-        Tab::Context => context_tab::render(frame, body, model),
+        Tab::Context => context_tab::render_with(
+            &model.context,
+            &model.context_warnings,
+            &|tier| model.theme.tier(tier),
+            body,
+            frame.buffer_mut(),
+        ),
         Tab::Activity => activity_tab::render(frame, body, model),
         Tab::Diff => diff_tab::render(frame, body, model),
     }

@@ -49,14 +49,35 @@ pub fn render(frame: &mut Frame, area: Rect, model: &Model) {
     if let Some(notice) = &model.notice {
         right.push(Span::styled(format!(" {notice} "), theme.error));
     }
+    if let Some(status) = &model.gate_status {
+        right.push(Span::styled(format!(" {status} "), base.patch(theme.muted)));
+    }
+    if model.gate_modal.needs_attention() {
+        let queued = model.gate_modal.queued_behind();
+        let text = if queued > 0 {
+            format!(" ⚠ COMMAND HELD (+{queued} queued) ")
+        } else {
+            " ⚠ COMMAND HELD ".to_string()
+        };
+        let style = if crate::app::gate_update::flash_on(model, model.now) {
+            theme
+                .tier(crate::context::Tier::Production)
+                .add_modifier(Modifier::REVERSED)
+        } else {
+            theme.tier(crate::context::Tier::Production)
+        };
+        right.push(Span::styled(text, style));
+    }
     right.push(Span::styled(" ", base));
-    right.push(match model.tier {
-        Some(tier) => Span::styled(
-            format!(" {} ", tier.as_str().to_uppercase()),
-            theme.tier(tier),
-        ),
-        None => Span::styled(" tier … ", base.patch(theme.muted)),
-    });
+    let tier = model.context.tier;
+    right.push(Span::styled(
+        format!(" {} ", key_facts(&model.context)),
+        base,
+    ));
+    right.push(Span::styled(
+        format!(" {} ", tier.as_str().to_uppercase()),
+        theme.tier(tier),
+    ));
     let right_width: usize = right.iter().map(|s| s.width()).sum();
 
     let left_fixed = [
@@ -72,7 +93,13 @@ pub fn render(frame: &mut Frame, area: Rect, model: &Model) {
     let fixed_width: usize = left_fixed.iter().map(|s| s.width()).sum();
     let room = usize::from(area.width).saturating_sub(fixed_width + right_width + 1);
     let mut left: Vec<Span> = left_fixed.into();
-    left.push(Span::styled(truncate(&model.agent.command, room), base));
+    match banner(model) {
+        Some(text) => left.push(Span::styled(
+            truncate(&format!("⚠ {text}"), room),
+            theme.warning,
+        )),
+        None => left.push(Span::styled(truncate(&model.agent.command, room), base)),
+    }
 
     frame.render_widget(Paragraph::new(Line::from(left)).style(base), area);
     frame.render_widget(
@@ -122,5 +149,45 @@ mod tests {
         assert_eq!(truncate("claude --resume", 20), "claude --resume");
         assert_eq!(truncate("claude --resume", 8), "claude …");
         assert_eq!(truncate("abc", 0), "");
+    }
+}
+
+/// How long a context warning stays in the status bar (it stays in the Activity tab).
+pub const BANNER_FOR: Duration = Duration::from_secs(15);
+
+/// The context warning to show instead of the command, while it is fresh.
+fn banner(model: &Model) -> Option<&str> {
+    let (text, since) = model.banner.as_ref()?;
+    (model.now.saturating_duration_since(*since) < BANNER_FOR).then_some(text.as_str())
+}
+
+/// The facts that decide the session's tier, most severe first, at most three:
+/// `kube:prod-eu aws:prod-admin tf:prod`.
+pub fn key_facts(ctx: &crate::context::Context) -> String {
+    let mut facts: Vec<&crate::context::Fact> = ctx.facts.iter().collect();
+    facts.sort_by(|a, b| b.tier.cmp(&a.tier));
+    facts
+        .iter()
+        .take(3)
+        .map(|f| format!("{}:{}", short_kind(f.kind), f.name))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn short_kind(kind: crate::context::FactKind) -> &'static str {
+    use crate::context::FactKind as K;
+    match kind {
+        K::Kube => "kube",
+        K::Aws => "aws",
+        K::Gcloud => "gcp",
+        K::Azure => "az",
+        K::Terraform => "tf",
+        K::Pulumi => "pulumi",
+        K::Docker => "docker",
+        K::Git => "git",
+        K::Ssh => "ssh",
+        K::Database => "db",
+        K::Service => "svc",
+        K::Custom => "probe",
     }
 }

@@ -1,0 +1,44 @@
+//! `overwatch hook claude-code|codex|gemini` (stdin hook JSON → decision JSON) and
+//! `overwatch hook install`.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use crate::cli::{HookArgs, HookCommand};
+use crate::gate::hook::{self, HookAgent};
+use crate::gate::{engine, install};
+
+/// Runs one hook adapter or the installer.
+pub fn main(args: HookArgs) -> anyhow::Result<ExitCode> {
+    let agent = match args.command {
+        HookCommand::ClaudeCode => HookAgent::ClaudeCode,
+        HookCommand::Codex => HookAgent::Codex,
+        HookCommand::Gemini => HookAgent::Gemini,
+        HookCommand::Install(install_args) => {
+            let exe = std::env::current_exe().context("finding the overwatch binary's path")?;
+            let home = dirs::home_dir().context("finding the home directory")?;
+            let agents = match install_args.agent {
+                Some(agent) => vec![agent],
+                None => vec![HookAgent::ClaudeCode, HookAgent::Codex, HookAgent::Gemini],
+            };
+            for agent in agents {
+                let text = install::install(agent, &exe, &home, install_args.write)
+                    .with_context(|| format!("installing the {} hook", agent.as_str()))?;
+                print!("{text}");
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+    let input = hook::read_capped(std::io::stdin().lock());
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
+    let output = hook::run(agent, input, &env, &cwd, engine::load_standalone);
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(output.stdout.as_bytes())
+        .and_then(|()| stdout.flush())
+        .context("writing the hook answer")?;
+    Ok(ExitCode::from(output.exit_code))
+}
