@@ -53,7 +53,15 @@ pub fn start(
         GateServer::start(runtime, config, evaluator).context("starting the gate server")?;
     let runtime_dir = server.runtime_dir().to_path_buf();
     let shim_dir = runtime_dir.join("shims");
-    shim::create_shim_dir(&shim_dir, exe, guarded).context("creating the PATH shims")?;
+    // Rules may guard overwatch itself (its own config and packs); a shim named after the binary
+    // would shadow it, and the exec gate sees those execs anyway.
+    let own_name = exe.file_name().and_then(|n| n.to_str()).unwrap_or("overwatch");
+    let guarded: BTreeSet<String> = guarded
+        .iter()
+        .filter(|p| p.as_str() != own_name && p.as_str() != "overwatch")
+        .cloned()
+        .collect();
+    shim::create_shim_dir(&shim_dir, exe, &guarded).context("creating the PATH shims")?;
     let plan = install::agent_launch_plan(argv, exe, &runtime_dir);
     plan.prepare()
         .context("writing the agent's hook configuration")?;
