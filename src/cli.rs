@@ -25,6 +25,9 @@ pub enum Command {
     Run(RunArgs),
     /// Print the detected context and credentials, with the reason for each tier verdict.
     Env(EnvArgs),
+    /// Watch a workspace and print its diff events as JSON lines (debugging, tests, benchmarks).
+    #[command(hide = true)]
+    DiffWatch(DiffWatchArgs),
 }
 
 /// Arguments of `overwatch run`.
@@ -49,4 +52,24 @@ pub struct EnvArgs {
     /// Extra rule packs or directories (their tier pins and custom probes apply).
     #[arg(long = "rules", value_name = "PATH")]
     pub rules: Vec<PathBuf>,
+}
+
+/// Arguments of the hidden `overwatch diff-watch`.
+#[derive(Debug, Args)]
+pub struct DiffWatchArgs {
+    /// The workspace to watch.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Files larger than this many bytes are not read or diffed (default 1 MiB).
+    #[arg(long)]
+    pub max_file_bytes: Option<u64>,
+    /// Debounce window in milliseconds (default 50).
+    #[arg(long)]
+    pub debounce_ms: Option<u64>,
+    /// More deletions than this within 2 s raise a mass-delete warning (default 50).
+    #[arg(long)]
+    pub mass_delete_threshold: Option<usize>,
+    /// Extra sensitive-file glob (gitignore syntax); repeatable.
+    #[arg(long = "sensitive", value_name = "GLOB")]
+    pub sensitive: Vec<String>,
 }

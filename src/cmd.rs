@@ -1,4 +1,5 @@
 //! One module per subcommand: turns parsed CLI args into settings and calls the library modules.
 
+pub mod diff_watch;
 pub mod env;
 pub mod run;

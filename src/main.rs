@@ -3,7 +3,9 @@
 mod cli;
 mod cmd;
 mod context;
+mod diff;
 mod rules;
+mod ui;
 
 use std::process::ExitCode;
 
@@ -14,6 +16,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Run(args) => cmd::run::main(args),
         cli::Command::Env(args) => cmd::env::main(args),
+        cli::Command::DiffWatch(args) => cmd::diff_watch::main(args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,188 @@
+//! Live diffs of the agent's workspace: a notify watcher, per-file baselines (git `HEAD` read with
+//! gix, and the content at session start), `similar` diffs recomputed only for the files that
+//! changed, sensitive-file warnings and mass-delete detection.
+//!
+//! Data flow: [`watcher::spawn`] runs on its own thread and sends [`DiffEvent`]s through a bounded
+//! tokio channel; the app loop drains it into [`state::DiffState`] (pure: apply events, handle keys)
+//! and `ui::diff_tab::render` draws it. Every event is `Serialize` with a stable JSON shape so the
+//! recorder can store it and a replay can show the diff at time t.
+//!
+//! **Invariant:** a secret value never leaves this module: diff text of sensitive files is redacted
+//! line by line before it is put in an event, credential-like files (keys, tfstate, kubeconfigs…)
+//! never carry their content at all, and sensitive summaries name keys, never values.
+//! **Invariant:** binary files are reported as "binary changed" and never dumped.
+
+// wired into the app during integration
+#![allow(dead_code)]
+
+pub mod baseline;
+pub mod compute;
+pub mod filter;
+pub mod sensitive;
+pub mod state;
+pub mod watcher;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+
+pub use compute::{DiffBody, FileDiff};
+pub use sensitive::SensitiveGlob;
+
+/// Options of the workspace watcher. `Default` gives the documented defaults.
+#[derive(Debug, Clone)]
+pub struct DiffOptions {
+    /// The agent's workspace (watched recursively). Paths in events are relative to it.
+    pub root: PathBuf,
+    /// Files larger than this (bytes) are reported as "too large" and never read or diffed.
+    /// Default 1 MiB.
+    pub max_file_bytes: u64,
+    /// Debounce window of the notify debouncer. Default 50 ms.
+    pub debounce: Duration,
+    /// Extra sensitive globs (config, rule packs), merged with [`sensitive::DEFAULT_GLOBS`].
+    pub extra_sensitive: Vec<SensitiveGlob>,
+    /// More than this many deletions within `mass_delete_window` raise one
+    /// [`DiffEvent::MassDelete`]. Default 50.
+    pub mass_delete_threshold: usize,
+    /// Window for mass-delete detection. Default 2 s.
+    pub mass_delete_window: Duration,
+    /// Upper bound (bytes) on session-start snapshots of files that differ from `HEAD` (or of all
+    /// files outside a git repo). Files past the budget have no session-start baseline and say so.
+    /// Default 32 MiB.
+    pub snapshot_budget_bytes: u64,
+    /// Capacity of the bounded event channel. Default 1024.
+    pub channel_capacity: usize,
+}
+
+impl DiffOptions {
+    /// Defaults for watching `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        DiffOptions {
+            root: root.into(),
+            max_file_bytes: 1024 * 1024,
+            debounce: Duration::from_millis(50),
+            extra_sensitive: Vec::new(),
+            mass_delete_threshold: 50,
+            mass_delete_window: Duration::from_secs(2),
+            snapshot_budget_bytes: 32 * 1024 * 1024,
+            channel_capacity: 1024,
+        }
+    }
+}
+
+/// What happened to a file. JSON: `{"type":"added"}`, `{"type":"renamed","from":"a.rs"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ChangeKind {
+    Added,
+    Modified,
+    Deleted,
+    /// Moved from `from` (workspace-relative, `/`-separated).
+    Renamed {
+        from: String,
+    },
+}
+
+impl ChangeKind {
+    /// One-letter marker for lists: `A`, `M`, `D`, `R`.
+    pub fn letter(&self) -> char {
+        match self {
+            ChangeKind::Added => 'A',
+            ChangeKind::Modified => 'M',
+            ChangeKind::Deleted => 'D',
+            ChangeKind::Renamed { .. } => 'R',
+        }
+    }
+}
+
+/// One file changed on disk: its diffs against both baselines.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileChange {
+    /// Workspace-relative path with `/` separators.
+    pub path: String,
+    pub change: ChangeKind,
+    /// Diff against the content at git `HEAD`; `None` when the workspace is not a git repo.
+    pub since_head: Option<FileDiff>,
+    /// Diff against the content at session start (or when first seen, see [`baseline`]).
+    pub since_session: FileDiff,
+    /// The sensitive-file label when the path matched a sensitive glob.
+    pub sensitive: Option<String>,
+    /// Unix time of the change in milliseconds.
+    pub at_unix_ms: u64,
+}
+
+/// A change to a sensitive file: a context warning. `summary` never contains a secret value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SensitiveWarning {
+    /// Workspace-relative path with `/` separators.
+    pub path: String,
+    /// The label of the matching glob, e.g. "dotenv file" or "CI config".
+    pub label: String,
+    /// What changed, e.g. "`.env`: key `STRIPE_KEY` changed, value redacted" or "+3 −1 lines".
+    pub summary: String,
+    pub at_unix_ms: u64,
+}
+
+/// Everything the watcher reports. JSON: internally tagged by `kind` in snake_case, e.g.
+/// `{"kind":"file_changed","path":"src/a.rs","change":{"type":"modified"},…}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DiffEvent {
+    /// The initial scan finished: `files` are tracked; `baseline` says what "since HEAD" means
+    /// (`"HEAD 1a2b3c4"`, or `"none (not a git repository)"`).
+    Watching {
+        files: usize,
+        baseline: String,
+        at_unix_ms: u64,
+    },
+    FileChanged(FileChange),
+    SensitiveChange(SensitiveWarning),
+    /// More than the threshold of files were deleted within `window_ms`.
+    MassDelete {
+        count: usize,
+        window_ms: u64,
+        at_unix_ms: u64,
+    },
+    /// The watcher hit a problem it carried on from (or, when fatal, stopped on).
+    Error {
+        message: String,
+        at_unix_ms: u64,
+    },
+}
+
+/// Errors that stop the watcher from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum DiffError {
+    #[error("watching workspace {path}")]
+    Watch {
+        path: PathBuf,
+        #[source]
+        source: notify::Error,
+    },
+    #[error("reading workspace {path}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("starting the diff watcher thread")]
+    Thread(#[source] std::io::Error),
+}
+
+/// Milliseconds since the Unix epoch (0 if the clock is before 1970).
+pub fn now_unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// A workspace-relative path as a `/`-separated string (the form used in events).
+pub fn rel_string(path: &std::path::Path) -> String {
+    let parts: Vec<String> = path
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    parts.join("/")
+}

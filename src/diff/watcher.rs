@@ -1,0 +1,516 @@
+//! The workspace watcher thread: notify (inotify on Linux) + notify-debouncer-full, the initial
+//! scan and baselines, and turning debounced file-system events into [`DiffEvent`]s.
+//!
+//! Threads: the debouncer's own tick thread (it wakes every `debounce / 2` to flush settled
+//! events — its design, the only periodic work when the workspace is idle) and one worker thread,
+//! `overwatch-diff`, that owns the baselines and blocks on its input channel otherwise.
+//!
+//! **Backpressure rule:** events go to the app loop through a *bounded* tokio channel
+//! (`DiffOptions::channel_capacity`). When it is full the worker blocks in `blocking_send`; while
+//! it is blocked the debouncer keeps coalescing raw events per path, so memory grows with the
+//! number of distinct changed paths, not with the number of writes, and the agent is never slowed.
+//! If the receiver is dropped the worker stops.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc as std_mpsc;
+use std::time::Instant;
+
+use notify::event::{EventKind, ModifyKind, RenameMode};
+use notify::{RecommendedWatcher, RecursiveMode};
+use notify_debouncer_full::{
+    DebounceEventResult, DebouncedEvent, Debouncer, RecommendedCache, new_debouncer,
+};
+use tokio::sync::mpsc;
+
+use super::baseline::{Baselines, Side};
+use super::compute::{ContentPolicy, DiffBody, FileDiff, compute};
+use super::filter::{IGNORE_FILES, WorkspaceFilter, scan};
+use super::sensitive::{SensitiveMatcher, summarize};
+use super::{
+    ChangeKind, DiffError, DiffEvent, DiffOptions, FileChange, SensitiveWarning, now_unix_ms,
+    rel_string,
+};
+
+/// Input of the worker thread.
+enum Input {
+    Fs(DebounceEventResult),
+    Stop,
+}
+
+/// A running watcher. Dropping it stops the watcher (the notify watch is removed, the worker
+/// thread ends after its current batch).
+pub struct WatcherHandle {
+    input: std_mpsc::Sender<Input>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl WatcherHandle {
+    /// Stops the watcher and waits for its thread.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        let _ = self.input.send(Input::Stop);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for WatcherHandle {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Starts watching `options.root`. The first event on the returned receiver is
+/// [`DiffEvent::Watching`] once the initial scan and baselines are done; then one event per change.
+///
+/// Errors: the root cannot be resolved, the notify watch cannot be installed (e.g. the inotify
+/// watch limit), or the thread cannot be spawned.
+pub fn spawn(
+    options: DiffOptions,
+) -> Result<(WatcherHandle, mpsc::Receiver<DiffEvent>), DiffError> {
+    let root = options
+        .root
+        .canonicalize()
+        .map_err(|source| DiffError::Io {
+            path: options.root.clone(),
+            source,
+        })?;
+    let (tx, rx) = mpsc::channel(options.channel_capacity.max(1));
+    let (input_tx, input_rx) = std_mpsc::channel();
+    let fs_tx = input_tx.clone();
+    let tick = (options.debounce / 2).max(std::time::Duration::from_millis(1));
+    let mut debouncer = new_debouncer(
+        options.debounce,
+        Some(tick),
+        move |result: DebounceEventResult| {
+            let _ = fs_tx.send(Input::Fs(result));
+        },
+    )
+    .map_err(|source| DiffError::Watch {
+        path: root.clone(),
+        source,
+    })?;
+    // Watch before scanning so nothing written during the scan is missed.
+    debouncer
+        .watch(&root, RecursiveMode::Recursive)
+        .map_err(|source| DiffError::Watch {
+            path: root.clone(),
+            source,
+        })?;
+    let thread = std::thread::Builder::new()
+        .name("overwatch-diff".to_string())
+        .spawn(move || run(debouncer, root, options, input_rx, tx))
+        .map_err(DiffError::Thread)?;
+    Ok((
+        WatcherHandle {
+            input: input_tx,
+            thread: Some(thread),
+        },
+        rx,
+    ))
+}
+
+/// The worker thread's body.
+fn run(
+    debouncer: Debouncer<RecommendedWatcher, RecommendedCache>,
+    root: PathBuf,
+    options: DiffOptions,
+    input: std_mpsc::Receiver<Input>,
+    tx: mpsc::Sender<DiffEvent>,
+) {
+    let mut worker = Worker::start(root, options, tx);
+    if worker.flush().is_err() {
+        return;
+    }
+    while let Ok(Input::Fs(result)) = input.recv() {
+        match result {
+            Ok(events) => worker.handle_batch(&events),
+            Err(errors) => {
+                for err in errors {
+                    worker.error(format!("watching the workspace: {err}"));
+                }
+            }
+        }
+        if worker.flush().is_err() {
+            break; // the app dropped the receiver
+        }
+    }
+    drop(debouncer);
+}
+
+/// State of the worker thread.
+struct Worker {
+    root: PathBuf,
+    options: DiffOptions,
+    filter: WorkspaceFilter,
+    sensitive: SensitiveMatcher,
+    baselines: Baselines,
+    /// Files currently known to exist and be watched (workspace-relative).
+    known: BTreeSet<PathBuf>,
+    /// Current path → path at session start, for renamed files.
+    origin: HashMap<PathBuf, PathBuf>,
+    /// Content hash of the last emitted state per path (skips metadata-only events).
+    last_hash: HashMap<PathBuf, u64>,
+    /// Last content of changed sensitive files (for "what changed" summaries).
+    last_sensitive: HashMap<PathBuf, Vec<u8>>,
+    /// Times of recent deletions (mass-delete window).
+    deletions: VecDeque<Instant>,
+    mass_delete_raised: bool,
+    out: Vec<DiffEvent>,
+    tx: mpsc::Sender<DiffEvent>,
+}
+
+impl Worker {
+    /// Scans the workspace, loads baselines and queues the `Watching` event.
+    fn start(root: PathBuf, options: DiffOptions, tx: mpsc::Sender<DiffEvent>) -> Self {
+        let (sensitive, mut errors) = SensitiveMatcher::new(&root, &options.extra_sensitive);
+        let mut filter = WorkspaceFilter::new(&root);
+        let files = scan(&mut filter, &sensitive, Path::new(""), &mut errors);
+        let (baselines, baseline_errors) = Baselines::load(
+            &root,
+            &files,
+            options.max_file_bytes,
+            options.snapshot_budget_bytes,
+        );
+        errors.extend(baseline_errors);
+        let known = files.into_iter().map(|f| f.rel).collect();
+        let mut worker = Worker {
+            root,
+            options,
+            filter,
+            sensitive,
+            baselines,
+            known,
+            origin: HashMap::new(),
+            last_hash: HashMap::new(),
+            last_sensitive: HashMap::new(),
+            deletions: VecDeque::new(),
+            mass_delete_raised: false,
+            out: Vec::new(),
+            tx,
+        };
+        for err in errors {
+            worker.error(err);
+        }
+        worker.out.push(DiffEvent::Watching {
+            files: worker.known.len(),
+            baseline: worker.baselines.head_label(),
+            at_unix_ms: now_unix_ms(),
+        });
+        worker
+    }
+
+    /// Sends the queued events (blocking when the channel is full: see the backpressure rule).
+    fn flush(&mut self) -> Result<(), ()> {
+        for event in self.out.drain(..) {
+            self.tx.blocking_send(event).map_err(|_| ())?;
+        }
+        Ok(())
+    }
+
+    fn error(&mut self, message: String) {
+        self.out.push(DiffEvent::Error {
+            message,
+            at_unix_ms: now_unix_ms(),
+        });
+    }
+
+    fn rel(&self, path: &Path) -> Option<PathBuf> {
+        path.strip_prefix(&self.root).ok().map(Path::to_path_buf)
+    }
+
+    /// Handles one debounced batch, then checks the mass-delete window.
+    fn handle_batch(&mut self, events: &[DebouncedEvent]) {
+        let mut head_moved = false;
+        for event in events {
+            let paths: Vec<PathBuf> = event.paths.iter().filter_map(|p| self.rel(p)).collect();
+            for rel in &paths {
+                head_moved |= is_head_ref(rel);
+                if rel
+                    .file_name()
+                    .is_some_and(|n| IGNORE_FILES.iter().any(|f| n == *f))
+                {
+                    let dir = rel.parent().unwrap_or(Path::new("")).to_path_buf();
+                    let errors = self.filter.load_dir(&dir);
+                    errors.into_iter().for_each(|e| self.error(e));
+                }
+            }
+            match (event.kind, paths.as_slice()) {
+                (EventKind::Access(_), _) => {}
+                (EventKind::Modify(ModifyKind::Name(RenameMode::Both)), [from, to]) => {
+                    self.renamed(from, to)
+                }
+                (EventKind::Remove(_), paths) => paths.iter().for_each(|p| self.removed(p)),
+                (_, paths) => paths.iter().for_each(|p| self.touched(p)),
+            }
+        }
+        if head_moved {
+            self.head_moved();
+        }
+        self.check_mass_delete();
+    }
+
+    /// A path was created, modified, or is of unknown state: look at the disk.
+    fn touched(&mut self, rel: &Path) {
+        let abs = self.root.join(rel);
+        match std::fs::symlink_metadata(&abs) {
+            Ok(meta) if meta.is_dir() => {
+                if self.filter.watches_dir(rel) {
+                    // Files may have been written before inotify watched the new directory.
+                    let mut errors = Vec::new();
+                    let files = scan(&mut self.filter, &self.sensitive, rel, &mut errors);
+                    errors.into_iter().for_each(|e| self.error(e));
+                    for file in files {
+                        if !self.known.contains(&file.rel) {
+                            self.file_changed(&file.rel, None);
+                        }
+                    }
+                }
+            }
+            Ok(meta) if meta.is_file() => {
+                if self.filter.watches_file(rel, &self.sensitive) {
+                    self.file_changed(rel, None);
+                }
+            }
+            Ok(_) => {} // symlinks and special files are not followed
+            Err(_) => self.removed(rel),
+        }
+    }
+
+    /// `from` was renamed to `to` (both workspace-relative; either may be a directory).
+    fn renamed(&mut self, from: &Path, to: &Path) {
+        let moved: Vec<PathBuf> = self.known_under(from);
+        if moved.is_empty() {
+            self.touched(to);
+            return;
+        }
+        for old in moved {
+            let suffix = old.strip_prefix(from).unwrap_or(Path::new(""));
+            let new = if suffix.as_os_str().is_empty() {
+                to.to_path_buf()
+            } else {
+                to.join(suffix)
+            };
+            self.known.remove(&old);
+            if !self.filter.watches_file(&new, &self.sensitive) {
+                self.deleted(&old);
+                continue;
+            }
+            let orig = self.origin.remove(&old).unwrap_or_else(|| old.clone());
+            self.last_hash.remove(&old);
+            if let Some(prev) = self.last_sensitive.remove(&old) {
+                self.last_sensitive.insert(new.clone(), prev);
+            }
+            self.origin.insert(new.clone(), orig);
+            self.file_changed(&new, Some(rel_string(&old)));
+        }
+    }
+
+    /// `rel` (a file or directory) no longer exists.
+    fn removed(&mut self, rel: &Path) {
+        for file in self.known_under(rel) {
+            self.known.remove(&file);
+            self.deleted(&file);
+        }
+    }
+
+    /// Known files equal to `rel` or below it.
+    fn known_under(&self, rel: &Path) -> Vec<PathBuf> {
+        self.known
+            .range(rel.to_path_buf()..)
+            .take_while(|p| p.starts_with(rel))
+            .cloned()
+            .collect()
+    }
+
+    /// Emits the deletion of a known file.
+    fn deleted(&mut self, rel: &Path) {
+        self.deletions.push_back(Instant::now());
+        self.last_hash.remove(rel);
+        let orig = self.origin.remove(rel).unwrap_or_else(|| rel.to_path_buf());
+        let sensitive = self.sensitive.matches(rel);
+        let policy = sensitive
+            .as_ref()
+            .map_or(ContentPolicy::Show, |s| s.kind.policy());
+        let since_head = self
+            .baselines
+            .head(&orig)
+            .map(|old| diff_sides(&old, &Side::Absent, policy));
+        let since_session = diff_sides(&self.baselines.session(&orig), &Side::Absent, policy);
+        let change = FileChange {
+            path: rel_string(rel),
+            change: ChangeKind::Deleted,
+            since_head,
+            since_session,
+            sensitive: sensitive.as_ref().map(|s| s.label.clone()),
+            at_unix_ms: now_unix_ms(),
+        };
+        if let Some(s) = sensitive {
+            self.last_sensitive.remove(rel);
+            self.warn(&change, s.label, summarize(&change, s.kind, None, None));
+        }
+        self.out.push(DiffEvent::FileChanged(change));
+    }
+
+    /// Reads `rel` and emits its diffs when its content changed since the last emission.
+    fn file_changed(&mut self, rel: &Path, renamed_from: Option<String>) {
+        let abs = self.root.join(rel);
+        let Ok(meta) = std::fs::metadata(&abs) else {
+            return self.removed(rel);
+        };
+        let current = if meta.len() > self.options.max_file_bytes {
+            Side::TooLarge(meta.len())
+        } else {
+            match std::fs::read(&abs) {
+                Ok(bytes) => Side::Content(bytes),
+                Err(_) => return self.removed(rel),
+            }
+        };
+        let hash = {
+            let mut h = DefaultHasher::new();
+            match &current {
+                Side::Content(bytes) => bytes.hash(&mut h),
+                other => format!("{other:?}{:?}", meta.modified().ok()).hash(&mut h),
+            }
+            h.finish()
+        };
+        self.known.insert(rel.to_path_buf());
+        if renamed_from.is_none() && self.last_hash.get(rel) == Some(&hash) {
+            return; // metadata-only event (touch, chmod, editor save of identical content)
+        }
+        let orig = self
+            .origin
+            .get(rel)
+            .cloned()
+            .unwrap_or_else(|| rel.to_path_buf());
+        let session = self.baselines.session(&orig);
+        if renamed_from.is_none() && !self.last_hash.contains_key(rel) && session == current {
+            // First event for a file whose content equals its session baseline: nothing changed.
+            self.last_hash.insert(rel.to_path_buf(), hash);
+            return;
+        }
+        self.last_hash.insert(rel.to_path_buf(), hash);
+        let sensitive = self.sensitive.matches(rel);
+        let policy = sensitive
+            .as_ref()
+            .map_or(ContentPolicy::Show, |s| s.kind.policy());
+        let since_head = self
+            .baselines
+            .head(&orig)
+            .map(|old| diff_sides(&old, &current, policy));
+        let since_session = diff_sides(&session, &current, policy);
+        let change = match renamed_from {
+            Some(from) => ChangeKind::Renamed { from },
+            None if session == Side::Absent => ChangeKind::Added,
+            None => ChangeKind::Modified,
+        };
+        let change = FileChange {
+            path: rel_string(rel),
+            change,
+            since_head,
+            since_session,
+            sensitive: sensitive.as_ref().map(|s| s.label.clone()),
+            at_unix_ms: now_unix_ms(),
+        };
+        if let Some(s) = sensitive {
+            let previous = self
+                .last_sensitive
+                .remove(rel)
+                .or_else(|| session.bytes().map(<[u8]>::to_vec));
+            let summary = summarize(&change, s.kind, previous.as_deref(), current.bytes());
+            if let Side::Content(bytes) = &current {
+                self.last_sensitive.insert(rel.to_path_buf(), bytes.clone());
+            }
+            self.warn(&change, s.label, summary);
+        }
+        self.out.push(DiffEvent::FileChanged(change));
+    }
+
+    fn warn(&mut self, change: &FileChange, label: String, summary: String) {
+        self.out.push(DiffEvent::SensitiveChange(SensitiveWarning {
+            path: change.path.clone(),
+            label,
+            summary,
+            at_unix_ms: change.at_unix_ms,
+        }));
+    }
+
+    /// `HEAD` (or the branch it points to) moved: re-read it and re-emit the changed files'
+    /// diffs against the new `HEAD`.
+    fn head_moved(&mut self) {
+        match self.baselines.reload_head() {
+            Ok(true) => {
+                let changed: Vec<PathBuf> = self.last_hash.keys().cloned().collect();
+                for rel in changed {
+                    self.last_hash.remove(&rel);
+                    self.file_changed(&rel, None);
+                }
+                self.out.push(DiffEvent::Watching {
+                    files: self.known.len(),
+                    baseline: self.baselines.head_label(),
+                    at_unix_ms: now_unix_ms(),
+                });
+            }
+            Ok(false) => {}
+            Err(err) => self.error(err),
+        }
+    }
+
+    /// Raises one `MassDelete` per burst of more than the threshold deletions in the window.
+    fn check_mass_delete(&mut self) {
+        let window = self.options.mass_delete_window;
+        let now = Instant::now();
+        while self
+            .deletions
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > window)
+        {
+            self.deletions.pop_front();
+        }
+        if self.deletions.is_empty() {
+            self.mass_delete_raised = false;
+        }
+        if !self.mass_delete_raised && self.deletions.len() > self.options.mass_delete_threshold {
+            self.mass_delete_raised = true;
+            self.out.push(DiffEvent::MassDelete {
+                count: self.deletions.len(),
+                window_ms: u64::try_from(window.as_millis()).unwrap_or(u64::MAX),
+                at_unix_ms: now_unix_ms(),
+            });
+        }
+    }
+}
+
+/// True for the files whose change moves `HEAD`: `.git/HEAD`, branch refs, packed refs.
+fn is_head_ref(rel: &Path) -> bool {
+    let mut parts = rel.components();
+    let Some(first) = parts.next() else {
+        return false;
+    };
+    if first.as_os_str() != ".git" {
+        return false;
+    }
+    let rest = parts.as_path();
+    rest == Path::new("HEAD") || rest == Path::new("packed-refs") || rest.starts_with("refs/heads")
+}
+
+/// Diffs two sides under a content policy.
+fn diff_sides(old: &Side, new: &Side, policy: ContentPolicy) -> FileDiff {
+    match (old, new) {
+        (Side::TooLarge(bytes), _) | (_, Side::TooLarge(bytes)) => {
+            FileDiff::bare(DiffBody::TooLarge { bytes: *bytes })
+        }
+        (Side::Unknown(reason), _) | (_, Side::Unknown(reason)) => {
+            FileDiff::bare(DiffBody::NoBaseline {
+                reason: reason.clone(),
+            })
+        }
+        _ => compute(old.bytes(), new.bytes(), policy),
+    }
+}
