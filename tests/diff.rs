@@ -402,3 +402,40 @@ fn deleting_many_files_at_once_raises_one_mass_delete_warning() {
         1
     );
 }
+
+#[test]
+fn directory_renames_and_moves_out_of_the_workspace() {
+    let outside = tempfile::tempdir().expect("tempdir");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(root, "lib/a.rs", "a\n");
+    write(root, "lib/sub/b.rs", "b\n");
+    write(root, "gone.txt", "bye\n");
+    write(root, ".gitignore", "/ignored/\n");
+    let mut watch = Watch::start(root, &[]);
+
+    std::fs::rename(root.join("lib"), root.join("core")).expect("rename dir");
+    let a = watch.file_event("core/a.rs", "renamed");
+    assert_eq!(a["change"]["from"], "lib/a.rs");
+    assert_eq!(a["since_session"]["body"]["type"], "unchanged");
+    let b = watch.file_event("core/sub/b.rs", "renamed");
+    assert_eq!(b["change"]["from"], "lib/sub/b.rs");
+
+    // Moved out of the workspace, or into an ignored directory: a deletion.
+    std::fs::rename(root.join("gone.txt"), outside.path().join("gone.txt")).expect("move out");
+    watch.file_event("gone.txt", "deleted");
+    std::fs::create_dir(root.join("ignored")).expect("mkdir");
+    std::fs::rename(root.join("core/a.rs"), root.join("ignored/a.rs")).expect("move to ignored");
+    watch.file_event("core/a.rs", "deleted");
+    // Moved in from outside: an addition.
+    write(outside.path(), "in.txt", "hello\n");
+    std::fs::rename(outside.path().join("in.txt"), root.join("in.txt")).expect("move in");
+    let added = watch.file_event("in.txt", "added");
+    assert_eq!(unified(&added, "since_session"), "@@ -0,0 +1 @@\n+hello\n");
+    watch.sync(root, 1);
+    assert!(
+        !watch.paths().iter().any(|p| p.starts_with("ignored/")),
+        "{:#?}",
+        watch.events
+    );
+}

@@ -20,6 +20,11 @@ use super::sensitive::redact_secrets;
 pub const CONTEXT_LINES: usize = 3;
 /// How many leading bytes are checked for NUL when deciding "binary" (as git does).
 const BINARY_SNIFF_BYTES: usize = 8000;
+/// Diff text beyond this many bytes is cut at a line boundary (events are recorded; a rewritten
+/// 1 MiB file must not put megabytes into every event). The counts stay exact.
+pub const MAX_UNIFIED_BYTES: usize = 256 * 1024;
+/// The line that ends a cut diff (a `\` meta line, like git's "No newline" marker).
+pub const TRUNCATED_MARKER: &str = "\\ diff truncated at 256 KiB; the counts above are complete\n";
 /// Upper bound on the time `similar` may spend on one file before it falls back to a coarser diff.
 const DIFF_TIMEOUT: Duration = Duration::from_millis(200);
 
@@ -151,7 +156,7 @@ fn render_unified(
     let mut unified = String::new();
     let mut emphasis = Vec::new();
     let mut line_no: u32 = 0;
-    for group in diff.grouped_ops(CONTEXT_LINES) {
+    'hunks: for group in diff.grouped_ops(CONTEXT_LINES) {
         if group.is_empty() {
             continue;
         }
@@ -159,6 +164,10 @@ fn render_unified(
         line_no += 1;
         for op in &group {
             for change in diff.iter_inline_changes(op) {
+                if unified.len() > MAX_UNIFIED_BYTES {
+                    unified.push_str(TRUNCATED_MARKER);
+                    break 'hunks;
+                }
                 let prefix = match change.tag() {
                     ChangeTag::Equal => ' ',
                     ChangeTag::Insert => '+',
@@ -167,9 +176,16 @@ fn render_unified(
                 let mut line = String::new();
                 line.push(prefix);
                 let mut ranges = Vec::new();
+                // Not `change.missing_newline()`: `similar` counts a lone trailing `\r` as a line
+                // end, which would lose the "No newline" marker of a file ending in `\r`
+                // (found by the apply property below).
+                let ends_with_newline = change
+                    .values()
+                    .last()
+                    .is_some_and(|(_, v)| v.ends_with('\n'));
                 for (emphasized, value) in change.iter_strings_lossy() {
+                    // Only the line terminator goes; a `\r` of a CRLF file stays (exact content).
                     let value = value.strip_suffix('\n').unwrap_or(&value);
-                    let value = value.strip_suffix('\r').unwrap_or(value);
                     let start = line.len();
                     line.push_str(value);
                     if emphasized && !value.trim().is_empty() && change.tag() != ChangeTag::Equal {
@@ -192,7 +208,7 @@ fn render_unified(
                     }
                 }
                 line_no += 1;
-                if change.missing_newline() {
+                if !ends_with_newline {
                     unified.push_str("\\ No newline at end of file\n");
                     line_no += 1;
                 }
@@ -218,7 +234,7 @@ mod tests {
         let mut out = String::new();
         let mut cursor = 0usize; // index into old_lines
         let mut last_pushed: Option<char> = None; // prefix of the last emitted line
-        for line in unified.lines() {
+        for line in unified.split_terminator('\n') {
             if let Some(header) = line.strip_prefix("@@ -") {
                 let range = header.split(' ').next().expect("old range");
                 let mut parts = range.split(',');
@@ -276,7 +292,7 @@ mod tests {
         // A small alphabet makes equal lines (and so interesting hunks) likely.
         (
             prop::collection::vec(
-                prop::sample::select(vec!["a", "b", "c", "fn x()", "", "  }"]),
+                prop::sample::select(vec!["a", "b", "c", "fn x()", "", "  }", "crlf\r"]),
                 0..30,
             ),
             any::<bool>(),
@@ -305,6 +321,39 @@ mod tests {
                 prop_assert_eq!((plus, minus), (diff.added, diff.removed));
             }
         }
+    }
+
+    #[test]
+    fn huge_diffs_are_cut_with_exact_counts() {
+        let old: String = (0..40_000).map(|i| format!("line {i}\n")).collect();
+        let new: String = (0..40_000)
+            .map(|i| {
+                if i % 7 == 0 {
+                    format!("LINE {i}\n")
+                } else {
+                    format!("line {i}\n")
+                }
+            })
+            .collect();
+        let diff = compute(
+            Some(old.as_bytes()),
+            Some(new.as_bytes()),
+            ContentPolicy::Show,
+        );
+        let text = text_of(&diff);
+        assert!(text.len() < MAX_UNIFIED_BYTES + 4096, "{}", text.len());
+        assert!(text.ends_with(TRUNCATED_MARKER));
+        assert_eq!((diff.added, diff.removed), (5715, 5715));
+    }
+
+    #[test]
+    fn crlf_lines_keep_their_carriage_return() {
+        let diff = compute(
+            Some(b"a\r\nb\r\n"),
+            Some(b"a\r\nc\r\n"),
+            ContentPolicy::Show,
+        );
+        assert_eq!(apply("a\r\nb\r\n", text_of(&diff)), "a\r\nc\r\n");
     }
 
     #[test]

@@ -229,6 +229,11 @@ impl Worker {
     fn handle_batch(&mut self, events: &[DebouncedEvent]) {
         let mut head_moved = false;
         for event in events {
+            // Opens and reads (ours included: scanning, gix reading .git) change nothing; acting
+            // on them would feed back into more reads.
+            if matches!(event.kind, EventKind::Access(_)) {
+                continue;
+            }
             let paths: Vec<PathBuf> = event.paths.iter().filter_map(|p| self.rel(p)).collect();
             for rel in &paths {
                 head_moved |= is_head_ref(rel);
@@ -242,7 +247,6 @@ impl Worker {
                 }
             }
             match (event.kind, paths.as_slice()) {
-                (EventKind::Access(_), _) => {}
                 (EventKind::Modify(ModifyKind::Name(RenameMode::Both)), [from, to]) => {
                     self.renamed(from, to)
                 }
@@ -400,11 +404,15 @@ impl Worker {
         let policy = sensitive
             .as_ref()
             .map_or(ContentPolicy::Show, |s| s.kind.policy());
-        let since_head = self
-            .baselines
-            .head(&orig)
-            .map(|old| diff_sides(&old, &current, policy));
         let since_session = diff_sides(&session, &current, policy);
+        // Most files are unchanged since HEAD at session start: reuse the diff then.
+        let since_head = self.baselines.head(&orig).map(|old| {
+            if old == session {
+                since_session.clone()
+            } else {
+                diff_sides(&old, &current, policy)
+            }
+        });
         let change = match renamed_from {
             Some(from) => ChangeKind::Renamed { from },
             None if session == Side::Absent => ChangeKind::Added,

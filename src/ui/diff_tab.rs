@@ -243,6 +243,7 @@ fn highlighted_lines(
             continue;
         }
         let (prefix, content) = line.split_at(line.len().min(1));
+        let content = content.strip_suffix('\r').unwrap_or(content);
         let (bg, emph_bg) = match prefix {
             "+" => (Some(ADDED_BG), ADDED_EMPH_BG),
             "-" => (Some(REMOVED_BG), REMOVED_EMPH_BG),
