@@ -31,6 +31,10 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff): `overwatch man | man -l -`.
     Man,
+    /// Replay a recorded session (a cast file or a session id) with its decision timeline.
+    Replay(ReplayArgs),
+    /// List recorded sessions, newest first.
+    Sessions(SessionsArgs),
 }
 
 /// Arguments of `overwatch config`.
@@ -81,4 +85,29 @@ pub struct EnvArgs {
     /// Extra rule packs or directories (their tier pins and custom probes apply).
     #[arg(long = "rules", value_name = "PATH")]
     pub rules: Vec<PathBuf>,
+}
+
+/// Arguments of `overwatch replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// A cast file (asciicast v1/v2/v3) or a session id from `overwatch sessions`.
+    #[arg(value_name = "PATH|SESSION_ID")]
+    pub target: String,
+    /// Print the screen text at time T (seconds, `mm:ss` or `hh:mm:ss`) and exit.
+    #[arg(long, value_name = "T")]
+    pub dump_at: Option<String>,
+    /// Compress pauses longer than this many seconds (overrides the cast header's limit).
+    #[arg(short = 'i', long, value_name = "SECS")]
+    pub idle_time_limit: Option<f64>,
+    /// Initial playback speed.
+    #[arg(short, long, default_value_t = 1.0)]
+    pub speed: f64,
+}
+
+/// Arguments of `overwatch sessions`.
+#[derive(Debug, Args)]
+pub struct SessionsArgs {
+    /// Print a JSON array instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }

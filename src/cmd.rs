@@ -2,4 +2,6 @@
 
 pub mod config;
 pub mod env;
+pub mod replay;
 pub mod run;
+pub mod sessions;

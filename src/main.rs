@@ -6,7 +6,10 @@ mod config;
 mod context;
 mod demo;
 mod diag;
+mod record;
+mod replay;
 mod rules;
+mod secrets;
 pub mod session;
 mod theme;
 pub mod ui;
@@ -23,6 +26,8 @@ fn main() -> ExitCode {
         cli::Command::Config(args) => cmd::config::main(args),
         cli::Command::Completions(args) => cmd::config::completions(args),
         cli::Command::Man => cmd::config::man(),
+        cli::Command::Replay(args) => cmd::replay::main(args),
+        cli::Command::Sessions(args) => cmd::sessions::main(args),
     };
     match result {
         Ok(code) => code,
