@@ -232,9 +232,18 @@ impl ReplayApp {
                 None => self.message = Some("no later marker".into()),
             },
             Action::NextDecision => {
-                match self.timeline.next_after(now, |e| {
-                    e.kind == EntryKind::Decision || e.kind == EntryKind::Marker
-                }) {
+                // Decisions come from events.jsonl; a bare cast only has the markers written at them.
+                let has_decisions = self
+                    .timeline
+                    .entries
+                    .iter()
+                    .any(|e| e.kind == EntryKind::Decision);
+                let wanted = if has_decisions {
+                    EntryKind::Decision
+                } else {
+                    EntryKind::Marker
+                };
+                match self.timeline.next_after(now, |e| e.kind == wanted) {
                     Some(t) => self.seek_cast(t),
                     None => self.message = Some("no later decision".into()),
                 }
