@@ -355,6 +355,9 @@ pub fn parse_line(line: &str, version: u8, prev_time: f64) -> Result<Option<Even
         other => other.to_string(),
     };
     let time = if version == 3 { prev_time + t } else { t };
+    if !time.is_finite() {
+        return Err("time overflows".into());
+    }
     let code = match code {
         "o" => Code::Output,
         "i" => Code::Input,

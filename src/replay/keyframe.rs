@@ -4,8 +4,9 @@
 //! the output after it (the same idea as asciinema-player's segmented recordings, C4).
 //!
 //! A snapshot is `ESC c` (RIS), the alternate screen if active, every row's cells with their SGR
-//! attributes (positioned by CUP, trailing blanks skipped), then the cursor position, its pen
-//! (SGR of the cursor template) and visibility.
+//! attributes (positioned by CUP, trailing blanks skipped), then the cursor position (a pending
+//! wrap is reproduced by re-printing the last character), its pen (SGR of the cursor template)
+//! and visibility.
 //!
 //! Invariant: `screen_text` of a model fed `snapshot(m)` equals `m.screen_text()`.
 //! Not carried (documented limits): scrollback history, scroll regions, charsets, origin/insert
@@ -180,12 +181,25 @@ pub fn snapshot(model: &TerminalModel) -> Vec<u8> {
         }
     }
     let cursor = grid.cursor.point;
-    let _ = write!(
-        out,
-        "\x1b[{};{}H",
-        cursor.line.0.max(0) + 1,
-        cursor.column.0 + 1
-    );
+    let row = cursor.line.0.max(0) as usize;
+    if grid.cursor.input_needs_wrap {
+        // The cursor sits past the last column ("pending wrap"): CUP cannot express that, so
+        // re-print the row's last character, which leaves the cursor in the same state.
+        let line = &grid[Line(row as i32)];
+        let mut col = cursor.column.0;
+        while col > 0 && line[Column(col)].flags.contains(Flags::WIDE_CHAR_SPACER) {
+            col -= 1;
+        }
+        let cell = &line[Column(col)];
+        let _ = write!(out, "\x1b[{};{}H", row + 1, col + 1);
+        Pen::of(cell).sgr(&mut out);
+        out.push(if cell.c < ' ' { ' ' } else { cell.c });
+        if let Some(zw) = cell.zerowidth() {
+            out.extend(zw.iter());
+        }
+    } else {
+        let _ = write!(out, "\x1b[{};{}H", row + 1, cursor.column.0 + 1);
+    }
     Pen::of(&grid.cursor.template).sgr(&mut out);
     if !term.mode().contains(TermMode::SHOW_CURSOR) {
         out.push_str("\x1b[?25l");

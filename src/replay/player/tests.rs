@@ -11,6 +11,7 @@ use super::*;
 use crate::record::{CastFormat, RecordOptions, Recorder, TermSize};
 use crate::replay::app::{Action, ReplayApp, action_for};
 use crate::replay::cast::Cast;
+use crate::replay::cast::EventReader;
 use crate::replay::index::IdleMap;
 use crate::replay::timeline::Timeline;
 
@@ -257,9 +258,11 @@ fn keys_drive_playback_seek_markers_and_prompts() {
     press(&mut app, KeyCode::Char('n'));
     assert_eq!(
         app.cast_time(),
-        2.0,
-        "n goes to the first decision or marker"
+        13.0,
+        "n skips markers that are not decisions"
     );
+    press(&mut app, KeyCode::Char('['));
+    assert_eq!(app.cast_time(), 2.0);
     press(&mut app, KeyCode::Char(']'));
     assert_eq!(app.cast_time(), 13.0);
     assert_eq!(app.player.model().screen_text().trim_end(), "one\ntwo");
@@ -332,4 +335,51 @@ fn view_draws_screen_timeline_and_status() {
     assert!(text.contains("confirm: terraform apply"), "{text}");
     assert!(text.contains("00:01.0 / 00:01.0"), "{text}");
     assert!(text.contains("next decision"), "{text}");
+}
+
+/// What the fuzz target (fuzz/fuzz_targets/cast_reader.rs) checks, on every test run.
+fn read_all(data: &[u8]) {
+    use std::io::{BufReader, Cursor};
+    let Ok(opened) = crate::replay::cast::open_from(Cursor::new(data.to_vec()), "prop") else {
+        return;
+    };
+    let version = opened.header.version.max(2);
+    let mut reader = EventReader::new(BufReader::new(opened.source), version, opened.start);
+    let mut last = 0.0f64;
+    while let Some(event) = reader.next_event() {
+        assert!(event.time.is_finite() && event.time >= last);
+        last = event.time;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+    #[test]
+    fn reader_never_panics_on_mutated_casts(
+        version in 1u8..4,
+        lines in proptest::collection::vec(
+            prop_oneof![
+                "\\[[0-9e.+-]{0,8}, \"[oimrxq]\", \"[ -~]{0,10}\"\\]",
+                "[ -~]{0,30}",
+                Just("# comment".to_owned()),
+                Just("[1e308, \"o\", \"x\"]".to_owned()),
+            ], 0..20),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let header = match version {
+            1 => "{\"version\": 1, \"width\": 80, \"height\": 24, \"stdout\": [".to_owned(),
+            2 => "{\"version\": 2, \"width\": 80, \"height\": 24}\n".to_owned(),
+            _ => "{\"version\": 3, \"term\": {\"cols\": 80, \"rows\": 24}}\n".to_owned(),
+        };
+        let sep = if version == 1 { "," } else { "\n" };
+        let text = header + &lines.join(sep);
+        let bytes = text.as_bytes();
+        read_all(bytes);
+        read_all(&bytes[..cut.index(bytes.len() + 1)]);
+    }
+
+    #[test]
+    fn reader_never_panics_on_arbitrary_bytes(data in proptest::collection::vec(any::<u8>(), 0..400)) {
+        read_all(&data);
+    }
 }
