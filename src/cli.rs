@@ -28,6 +28,42 @@ pub enum Command {
     /// Watch a workspace and print its diff events as JSON lines (debugging, tests, benchmarks).
     #[command(hide = true)]
     DiffWatch(DiffWatchArgs),
+    /// Show the effective configuration, its file, or the available themes.
+    Config(ConfigArgs),
+    /// Print shell completions: `overwatch completions bash > /etc/bash_completion.d/overwatch`.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff): `overwatch man | man -l -`.
+    Man,
+    /// Replay a recorded session (a cast file or a session id) with its decision timeline.
+    Replay(ReplayArgs),
+    /// List recorded sessions, newest first.
+    Sessions(SessionsArgs),
+}
+
+/// Arguments of `overwatch config`.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub action: ConfigAction,
+}
+
+/// What `overwatch config` does.
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Print the effective configuration (built-in defaults overlaid by your config file) as TOML.
+    Show,
+    /// Print the path of your config file (it may not exist yet).
+    Path,
+    /// List the built-in and user themes, each with its tier badges.
+    Themes,
+}
+
+/// Arguments of `overwatch completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate completions for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Arguments of `overwatch run`.
@@ -72,4 +108,29 @@ pub struct DiffWatchArgs {
     /// Extra sensitive-file glob (gitignore syntax); repeatable.
     #[arg(long = "sensitive", value_name = "GLOB")]
     pub sensitive: Vec<String>,
+}
+
+/// Arguments of `overwatch replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// A cast file (asciicast v1/v2/v3) or a session id from `overwatch sessions`.
+    #[arg(value_name = "PATH|SESSION_ID")]
+    pub target: String,
+    /// Print the screen text at time T (seconds, `mm:ss` or `hh:mm:ss`) and exit.
+    #[arg(long, value_name = "T")]
+    pub dump_at: Option<String>,
+    /// Compress pauses longer than this many seconds (overrides the cast header's limit).
+    #[arg(short = 'i', long, value_name = "SECS")]
+    pub idle_time_limit: Option<f64>,
+    /// Initial playback speed.
+    #[arg(short, long, default_value_t = 1.0)]
+    pub speed: f64,
+}
+
+/// Arguments of `overwatch sessions`.
+#[derive(Debug, Args)]
+pub struct SessionsArgs {
+    /// Print a JSON array instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }

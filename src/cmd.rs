@@ -1,5 +1,8 @@
 //! One module per subcommand: turns parsed CLI args into settings and calls the library modules.
 
+pub mod config;
 pub mod diff_watch;
 pub mod env;
+pub mod replay;
 pub mod run;
+pub mod sessions;

@@ -2,10 +2,18 @@
 
 mod cli;
 mod cmd;
+mod config;
 mod context;
+mod demo;
+mod diag;
 mod diff;
+mod record;
+mod replay;
 mod rules;
-mod ui;
+mod secrets;
+pub mod session;
+mod theme;
+pub mod ui;
 
 use std::process::ExitCode;
 
@@ -17,6 +25,11 @@ fn main() -> ExitCode {
         cli::Command::Run(args) => cmd::run::main(args),
         cli::Command::Env(args) => cmd::env::main(args),
         cli::Command::DiffWatch(args) => cmd::diff_watch::main(args),
+        cli::Command::Config(args) => cmd::config::main(args),
+        cli::Command::Completions(args) => cmd::config::completions(args),
+        cli::Command::Man => cmd::config::man(),
+        cli::Command::Replay(args) => cmd::replay::main(args),
+        cli::Command::Sessions(args) => cmd::sessions::main(args),
     };
     match result {
         Ok(code) => code,

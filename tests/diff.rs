@@ -341,11 +341,11 @@ fn sensitive_files_raise_warnings_and_secret_values_never_appear() {
     assert_eq!(configured["label"], "configured sensitive file");
 
     // A planted secret in an ordinary file is redacted too.
-    write(root, "config.py", "AWS_KEY = 'AKIAIOSFODNN7EXAMPLE'\n");
+    write(root, "config.py", "AWS_KEY = 'AKIAQ3EGRTX5LNZW7YKP'\n");
     let plain = watch.file_event("config.py", "added");
     assert_eq!(
         unified(&plain, "since_session"),
-        "@@ -0,0 +1 @@\n+AWS_KEY = '<redacted>'\n"
+        "@@ -0,0 +1 @@\n+AWS_KEY = '[REDACTED:aws-access-token]'\n"
     );
 
     for secret in [
@@ -353,7 +353,7 @@ fn sensitive_files_raise_warnings_and_secret_values_never_appear() {
         "NEWSECRETVALUE0002",
         "TFSTATE-SECRET",
         "ghp_0123456789",
-        "AKIAIOSFODNN7EXAMPLE",
+        "AKIAQ3EGRTX5LNZW7YKP",
     ] {
         assert!(
             !watch.raw.iter().any(|line| line.contains(secret)),

@@ -343,7 +343,9 @@ mod tests {
         let text = text_of(&diff);
         assert!(text.len() < MAX_UNIFIED_BYTES + 4096, "{}", text.len());
         assert!(text.ends_with(TRUNCATED_MARKER));
-        assert_eq!((diff.added, diff.removed), (5715, 5715));
+        // 5715 lines replaced; under load `similar`'s deadline may give a coarser (larger but
+        // still correct) diff, so the counts are at least that and balanced.
+        assert!(diff.added >= 5715 && diff.added == diff.removed, "{diff:?}");
     }
 
     #[test]

@@ -9,9 +9,9 @@
 //! absolute paths.
 //!
 //! **Invariant:** [`summarize`] names keys and line counts, never values.
-//! **Invariant:** redaction here is a fallback until `crate::secrets::Redactor` (record branch) is
-//! merged: it redacts every `KEY=value` value in sensitive files and well-known token formats
-//! (gitleaks' high-value rules, /work/shared/reference/secrets.md E2) in every diff line.
+//! **Invariant:** every diff line goes through `crate::secrets::Redactor` (the recorder's secret
+//! patterns); in dotenv-style files every `KEY=value` value is redacted outright, since their
+//! values are secrets whether or not a pattern recognises them.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -21,6 +21,8 @@ use std::sync::LazyLock;
 use ignore::Match;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use regex::Regex;
+
+use crate::secrets::Redactor;
 
 use super::compute::{ContentPolicy, DiffBody, FileDiff};
 use super::{ChangeKind, FileChange};
@@ -40,7 +42,7 @@ pub enum SensitiveKind {
     /// Credential-like files (keys, tfstate, kubeconfigs, registry tokens): content never shown.
     Credential,
     /// Files whose change matters but whose text is useful (CI, migrations, lockfiles,
-    /// manifests, overwatch config): shown with every line redacted.
+    /// manifests, overwatch config): shown, every line through the secrets redactor.
     Guarded,
 }
 
@@ -247,7 +249,7 @@ impl SensitiveMatcher {
         let defaults = DEFAULT_GLOBS
             .iter()
             .map(|(g, l, k)| ((*g).to_string(), (*l).to_string(), *k));
-        // Globs from config and rule packs: their text is shown, with assignment values redacted.
+        // Globs from config and rule packs: their text is shown, secrets redacted.
         let extras = extra
             .iter()
             .map(|g| (g.glob.clone(), g.label.clone(), SensitiveKind::Guarded));
@@ -379,33 +381,15 @@ static ASSIGNMENT: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r#"^(\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_.\-]*\s*=\s*)(\S.*)$"#).ok()
 });
 
-/// High-value token formats (gitleaks ids: aws-access-token, github-pat, github-fine-grained-pat,
-/// slack tokens, stripe-access-token, gitlab-pat, npm-access-token, gcp-api-key,
-/// anthropic/openai keys, jwt) and private-key block headers.
-static TOKENS: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}",
-        r"|(?:ghp|gho|ghu|ghs|ghr)_[0-9A-Za-z]{36}",
-        r"|github_pat_\w{82}",
-        r"|xox[abposre]-[0-9A-Za-z-]{10,}",
-        r"|(?:sk|rk)_(?:test|live|prod)_[0-9A-Za-z]{10,99}",
-        r"|glpat-[\w-]{20}",
-        r"|npm_[A-Za-z0-9]{36}",
-        r"|AIza[\w-]{35}",
-        r"|sk-ant-[A-Za-z0-9_-]{20,}",
-        r"|sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}",
-        r"|ey[A-Za-z0-9]{17,}\.ey[A-Za-z0-9/\\_-]{17,}\.[A-Za-z0-9/\\_-]{10,}={0,2}",
-        r"|-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----",
-    ))
-    .ok()
-});
+/// The shared secrets redactor (built-in gitleaks-style rules; `crate::secrets`), built once.
+static REDACTOR: LazyLock<Option<Redactor>> = LazyLock::new(|| Redactor::builtin().ok());
 
-/// Replaces well-known secret token formats in `line` with `<redacted>`. Applied to every diff
-/// line, sensitive file or not. If the pattern failed to compile (impossible: it is a constant
-/// tested below) the whole line is redacted (fail closed).
+/// Replaces secrets in `line` with `[REDACTED:<rule-id>]` using the shared [`Redactor`]. Applied
+/// to every diff line, sensitive file or not. If the redactor could not be built (a bug its own
+/// tests cover) the whole line is redacted: fail closed.
 pub fn redact_secrets(line: &str) -> Cow<'_, str> {
-    match TOKENS.as_ref() {
-        Some(re) => re.replace_all(line, "<redacted>"),
+    match REDACTOR.as_ref() {
+        Some(redactor) => redactor.redact(line),
         None => Cow::Owned("<redacted>".to_string()),
     }
 }
@@ -508,15 +492,14 @@ mod tests {
             "export A = <redacted>"
         );
         assert_eq!(redact_assignments("# plain comment"), "# plain comment");
-        assert_eq!(
-            redact_secrets("key: AKIAIOSFODNN7EXAMPLE # aws"),
-            "key: <redacted> # aws"
+        let aws = redact_secrets("key: AKIAQ3EGRTX5LNZW7YKP # aws");
+        assert!(
+            !aws.contains("AKIAQ3EGRTX5LNZW7YKP") && aws.contains("[REDACTED:"),
+            "{aws}"
         );
-        assert_eq!(
-            redact_secrets("token = \"ghp_0123456789abcdefghijABCDEFGHIJ012345\""),
-            "token = \"<redacted>\""
-        );
+        let gh = redact_secrets("token = \"ghp_0123456789abcdefghijABCDEFGHIJ012345\"");
+        assert!(!gh.contains("ghp_0123456789"), "{gh}");
         assert_eq!(redact_secrets("let x = 1;"), "let x = 1;");
-        assert!(TOKENS.is_some() && ASSIGNMENT.is_some());
+        assert!(REDACTOR.is_some() && ASSIGNMENT.is_some());
     }
 }

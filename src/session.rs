@@ -1,0 +1,21 @@
+//! The agent session: its PTY (`pty`, the only portable-pty user) and the sans-I/O terminal model
+//! (`model`) fed with the PTY's bytes, plus the input encoders (`input`) and mode snapshot (`modes`).
+//!
+//! Invariant: the PTY reader sends on a bounded channel, so a slow UI throttles the agent instead of
+//! growing memory.
+#![allow(dead_code)] // wired into the app during integration
+
+mod input;
+mod model;
+mod modes;
+mod pty;
+mod replies;
+
+pub use input::{encode_key, encode_mouse, encode_paste};
+pub(crate) use model::push_cell_text as model_cell_text;
+pub use model::{CursorShape, CursorState, PaneSize, TerminalModel};
+pub use modes::{InputModes, KittyFlags, MouseEncoding, MouseMode, Palette, Rgb};
+pub use pty::{
+    AgentPty, ExitStatus, PtyEvent, PtyOutput, PtyWriter, SessionError, ShutdownReport, SpawnSpec,
+    kill_group_now,
+};
