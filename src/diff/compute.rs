@@ -14,7 +14,7 @@ use serde::Serialize;
 use similar::udiff::UnifiedHunkHeader;
 use similar::{ChangeTag, TextDiff};
 
-use super::sensitive::redact_secrets;
+use super::sensitive::{multiline_secret_lines, redact_secrets};
 
 /// Lines of context around each hunk (as `git diff`).
 pub const CONTEXT_LINES: usize = 3;
@@ -136,8 +136,12 @@ pub fn compute(old: Option<&[u8]>, new: Option<&[u8]>, policy: ContentPolicy) ->
         ContentPolicy::Hide => DiffBody::Hidden {
             reason: "credential file: content never shown".to_string(),
         },
-        ContentPolicy::Show => render_unified(&diff, redact_secrets, true),
-        ContentPolicy::Redact(redact) => render_unified(&diff, redact, false),
+        ContentPolicy::Show => {
+            render_unified(&diff, &Masks::of(old_text, new_text), redact_secrets, true)
+        }
+        ContentPolicy::Redact(redact) => {
+            render_unified(&diff, &Masks::of(old_text, new_text), redact, false)
+        }
     };
     FileDiff {
         added,
@@ -146,10 +150,35 @@ pub fn compute(old: Option<&[u8]>, new: Option<&[u8]>, policy: ContentPolicy) ->
     }
 }
 
+/// Lines of each side covered by a multi-line secret (line index → rule id).
+struct Masks {
+    old: std::collections::HashMap<usize, &'static str>,
+    new: std::collections::HashMap<usize, &'static str>,
+}
+
+impl Masks {
+    fn of(old: &str, new: &str) -> Self {
+        Masks {
+            old: multiline_secret_lines(old),
+            new: multiline_secret_lines(new),
+        }
+    }
+
+    /// The rule id if this change's line is inside a multi-line secret on its side.
+    fn rule(&self, change: &similar::InlineChange<'_, str>) -> Option<&'static str> {
+        let (index, side) = match change.tag() {
+            ChangeTag::Insert => (change.new_index(), &self.new),
+            _ => (change.old_index(), &self.old),
+        };
+        index.and_then(|i| side.get(&i).copied())
+    }
+}
+
 /// Writes the hunks of `diff` as unified text, every line passed through `redact`. Emphasis is
 /// kept only when `keep_emphasis` and the redactor left the line untouched.
 fn render_unified(
     diff: &TextDiff<'_, '_, str>,
+    masks: &Masks,
     redact: fn(&str) -> Cow<'_, str>,
     keep_emphasis: bool,
 ) -> DiffBody {
@@ -191,6 +220,12 @@ fn render_unified(
                     if emphasized && !value.trim().is_empty() && change.tag() != ChangeTag::Equal {
                         ranges.push([clamp_u32(start), clamp_u32(line.len())]);
                     }
+                }
+                if let Some(rule) = masks.rule(&change) {
+                    // Inside a multi-line secret (a key block): the whole line goes.
+                    line.truncate(1);
+                    line.push_str(&format!("[REDACTED:{rule}]"));
+                    ranges.clear();
                 }
                 let (head, rest) = line.split_at(1);
                 match redact(rest) {
@@ -346,6 +381,23 @@ mod tests {
         // 5715 lines replaced; under load `similar`'s deadline may give a coarser (larger but
         // still correct) diff, so the counts are at least that and balanced.
         assert!(diff.added >= 5715 && diff.added == diff.removed, "{diff:?}");
+    }
+
+    #[test]
+    fn a_private_key_block_in_an_ordinary_file_is_masked_line_by_line() {
+        let key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU\nQUFBQUFBQUFBQUFBQUFB\n-----END OPENSSH PRIVATE KEY-----\n";
+        let diff = compute(
+            Some(b"notes\n"),
+            Some(format!("notes\n{key}").as_bytes()),
+            ContentPolicy::Show,
+        );
+        let text = text_of(&diff);
+        assert!(
+            !text.contains("b3BlbnNzaC1rZXktdjEAAAAABG5vbmU") && !text.contains("QUFBQUFB"),
+            "{text}"
+        );
+        assert_eq!(diff.added, 4);
+        assert_eq!(text.matches("[REDACTED:private-key]").count(), 4, "{text}");
     }
 
     #[test]

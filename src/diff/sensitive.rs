@@ -394,6 +394,26 @@ pub fn redact_secrets(line: &str) -> Cow<'_, str> {
     }
 }
 
+/// The 0-based indices of lines that a secret spanning several lines (a private-key block) touches,
+/// each with the rule id. Per-line redaction cannot see such a secret, so the diff replaces these
+/// lines whole. Without a redactor every line is reported (fail closed).
+pub fn multiline_secret_lines(text: &str) -> HashMap<usize, &'static str> {
+    let mut lines = HashMap::new();
+    let Some(redactor) = REDACTOR.as_ref() else {
+        return (0..=text.matches('\n').count())
+            .map(|i| (i, "unavailable"))
+            .collect();
+    };
+    for finding in redactor.find(text) {
+        let first = text[..finding.start].matches('\n').count();
+        let last = first + text[finding.start..finding.end].matches('\n').count();
+        if last > first {
+            lines.extend((first..=last).map(|i| (i, finding.rule)));
+        }
+    }
+    lines
+}
+
 /// [`redact_secrets`] plus: the value of a `KEY=value` assignment is redacted entirely
 /// (`KEY=<redacted>`). Used for every line of a sensitive file's diff.
 pub fn redact_assignments(line: &str) -> Cow<'_, str> {
@@ -479,6 +499,18 @@ mod tests {
             "key `NEW_ONE` added, key `STRIPE_KEY` changed, key `GONE` removed, values redacted"
         );
         assert!(dotenv_summary(b"A=1\n", b"# comment\nA=1\n").is_none());
+    }
+
+    #[test]
+    fn multiline_secrets_mark_every_line_they_touch() {
+        let text = "a\n-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAx9\nQ2hlY2sgbWF0ZQ==\n-----END RSA PRIVATE KEY-----\nb\n";
+        let lines = multiline_secret_lines(text);
+        let mut marked: Vec<usize> = lines.keys().copied().collect();
+        marked.sort();
+        assert_eq!(marked, vec![1, 2, 3, 4]);
+        assert!(
+            multiline_secret_lines("token ghp_0123456789abcdefghijABCDEFGHIJ012345\n").is_empty()
+        );
     }
 
     #[test]
