@@ -7,6 +7,13 @@
 //! and `ui::diff_tab::render` draws it. Every event is `Serialize` with a stable JSON shape so the
 //! recorder can store it and a replay can show the diff at time t.
 //!
+//! Wiring (app loop): at `overwatch run` start, `let (watcher, rx) = diff::watcher::spawn(
+//! DiffOptions::new(workspace))?` and keep `watcher` alive for the session; each loop turn drain
+//! `rx.try_recv()` (or `select!` on `rx.recv()`), hand every event to the recorder (its JSON is the
+//! recorded form), turn `SensitiveChange`/`MassDelete` into context warnings, then
+//! `model.diff.apply(event)`; with the Diff tab focused, keys go to `DiffState::handle_key`; draw
+//! with `ui::diff_tab::render(&model.diff, area, frame.buffer_mut())`.
+//!
 //! **Invariant:** a secret value never leaves this module: diff text of sensitive files is redacted
 //! line by line before it is put in an event, credential-like files (keys, tfstate, kubeconfigs…)
 //! never carry their content at all, and sensitive summaries name keys, never values.

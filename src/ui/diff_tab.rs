@@ -45,11 +45,18 @@ fn highlighting() -> &'static (SyntaxSet, Theme) {
     })
 }
 
-/// Draws the Diff tab into `area` of `buf`.
+/// Below this width the file list goes above the diff instead of beside it (the side panel).
+const SIDE_BY_SIDE_MIN_WIDTH: u16 = 90;
+
+/// Draws the Diff tab into `area` of `buf`: list beside the diff when at least 90 columns wide,
+/// above it otherwise (a third of the height); a status line at the bottom.
 pub fn render(state: &DiffState, area: Rect, buf: &mut Buffer) {
     let [main, status] = Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
-    let [list_area, diff_area] =
-        Layout::horizontal([Constraint::Percentage(35), Constraint::Percentage(65)]).areas(main);
+    let [list_area, diff_area] = if main.width >= SIDE_BY_SIDE_MIN_WIDTH {
+        Layout::horizontal([Constraint::Percentage(35), Constraint::Percentage(65)]).areas(main)
+    } else {
+        Layout::vertical([Constraint::Percentage(33), Constraint::Min(3)]).areas(main)
+    };
     render_list(state, list_area, buf);
     render_diff(state, diff_area, buf);
     render_status(state, status, buf);
@@ -377,6 +384,12 @@ mod tests {
     fn shows_the_file_list_and_the_selected_hunk() {
         let state = state_with_change();
         insta::assert_snapshot!(screen(&state, 100, 9));
+    }
+
+    #[test]
+    fn a_narrow_panel_stacks_the_list_above_the_diff() {
+        let state = state_with_change();
+        insta::assert_snapshot!(screen(&state, 48, 14));
     }
 
     #[test]
