@@ -4,8 +4,9 @@
 //!
 //! Data flow: [`watcher::spawn`] runs on its own thread and sends [`DiffEvent`]s through a bounded
 //! tokio channel; the app loop drains it into [`state::DiffState`] (pure: apply events, handle keys)
-//! and `ui::diff_tab::render` draws it. Every event is `Serialize` with a stable JSON shape so the
-//! recorder can store it and a replay can show the diff at time t.
+//! and `ui::diff_tab::render` draws it. Every event is `Serialize` + `Deserialize` with a stable
+//! JSON shape (pinned by a snapshot test below) so the recorder can store it and a replay can feed
+//! the events up to time t into a fresh [`state::DiffState`] to show the diff at t.
 //!
 //! Wiring (app loop): at `overwatch run` start, `let (watcher, rx) = diff::watcher::spawn(
 //! DiffOptions::new(workspace))?` and keep `watcher` alive for the session; each loop turn drain
@@ -32,7 +33,7 @@ pub mod watcher;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use compute::{DiffBody, FileDiff};
 pub use sensitive::SensitiveGlob;
@@ -79,7 +80,7 @@ impl DiffOptions {
 }
 
 /// What happened to a file. JSON: `{"type":"added"}`, `{"type":"renamed","from":"a.rs"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ChangeKind {
     Added,
@@ -104,7 +105,7 @@ impl ChangeKind {
 }
 
 /// One file changed on disk: its diffs against both baselines.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileChange {
     /// Workspace-relative path with `/` separators.
     pub path: String,
@@ -120,7 +121,7 @@ pub struct FileChange {
 }
 
 /// A change to a sensitive file: a context warning. `summary` never contains a secret value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SensitiveWarning {
     /// Workspace-relative path with `/` separators.
     pub path: String,
@@ -133,7 +134,7 @@ pub struct SensitiveWarning {
 
 /// Everything the watcher reports. JSON: internally tagged by `kind` in snake_case, e.g.
 /// `{"kind":"file_changed","path":"src/a.rs","change":{"type":"modified"},…}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DiffEvent {
     /// The initial scan finished: `files` are tracked; `baseline` says what "since HEAD" means
@@ -156,6 +157,19 @@ pub enum DiffEvent {
         message: String,
         at_unix_ms: u64,
     },
+}
+
+impl DiffEvent {
+    /// When the event happened (Unix milliseconds): what a replay seeks by.
+    pub fn at_unix_ms(&self) -> u64 {
+        match self {
+            DiffEvent::Watching { at_unix_ms, .. }
+            | DiffEvent::MassDelete { at_unix_ms, .. }
+            | DiffEvent::Error { at_unix_ms, .. } => *at_unix_ms,
+            DiffEvent::FileChanged(change) => change.at_unix_ms,
+            DiffEvent::SensitiveChange(warning) => warning.at_unix_ms,
+        }
+    }
 }
 
 /// Errors that stop the watcher from starting.
@@ -192,4 +206,62 @@ pub fn rel_string(path: &std::path::Path) -> String {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
     parts.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::compute::{ContentPolicy, compute};
+
+    /// The recorded JSON shape is an interface (recordings outlive versions): changing it must
+    /// show up here.
+    #[test]
+    fn json_shape_is_stable_and_round_trips() {
+        let events = vec![
+            DiffEvent::Watching {
+                files: 3,
+                baseline: "HEAD 1a2b3c4".into(),
+                at_unix_ms: 1,
+            },
+            DiffEvent::FileChanged(FileChange {
+                path: "src/a.rs".into(),
+                change: ChangeKind::Renamed {
+                    from: "src/b.rs".into(),
+                },
+                since_head: Some(compute(
+                    Some(b"x = 1\n"),
+                    Some(b"x = 2\n"),
+                    ContentPolicy::Show,
+                )),
+                since_session: compute(Some(b"x = 1\n"), Some(b"x = 1\n"), ContentPolicy::Show),
+                sensitive: None,
+                at_unix_ms: 2,
+            }),
+            DiffEvent::SensitiveChange(SensitiveWarning {
+                path: ".env".into(),
+                label: "dotenv file".into(),
+                summary: "`.env`: key `A` changed, value redacted".into(),
+                at_unix_ms: 3,
+            }),
+            DiffEvent::MassDelete {
+                count: 51,
+                window_ms: 2000,
+                at_unix_ms: 4,
+            },
+            DiffEvent::Error {
+                message: "listing /w/x: permission denied".into(),
+                at_unix_ms: 5,
+            },
+        ];
+        let lines: Vec<String> = events
+            .iter()
+            .map(|e| serde_json::to_string(e).expect("serialize"))
+            .collect();
+        insta::assert_snapshot!(lines.join("\n"));
+        for (i, (line, event)) in lines.iter().zip(&events).enumerate() {
+            let back: DiffEvent = serde_json::from_str(line).expect("deserialize");
+            assert_eq!(&back, event);
+            assert_eq!(back.at_unix_ms(), i as u64 + 1);
+        }
+    }
 }

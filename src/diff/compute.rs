@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use similar::udiff::UnifiedHunkHeader;
 use similar::{ChangeTag, TextDiff};
 
@@ -43,14 +43,14 @@ pub enum ContentPolicy {
 /// Inline (word-level) emphasis on one line of [`DiffBody::Text::unified`]: `line` is the 0-based
 /// line index in `unified`, `ranges` are `[start, end)` byte offsets into that line *including*
 /// its one-character `+`/`-` prefix.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineEmphasis {
     pub line: u32,
     pub ranges: Vec<[u32; 2]>,
 }
 
 /// The diff of one file against one baseline.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileDiff {
     /// Lines added / removed (0 for binary and too-large files).
     pub added: usize,
@@ -59,7 +59,7 @@ pub struct FileDiff {
 }
 
 /// The shown part of a diff. JSON: tagged by `type` in snake_case.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum DiffBody {
     /// Content equals the baseline.

@@ -490,6 +490,52 @@ mod tests {
     }
 
     #[test]
+    fn summaries_say_what_happened_to_the_file() {
+        use crate::diff::compute::{ContentPolicy, compute};
+        let change = |kind: ChangeKind, old: Option<&[u8]>, new: Option<&[u8]>| FileChange {
+            path: "ci.yml".into(),
+            change: kind,
+            since_head: None,
+            since_session: compute(old, new, ContentPolicy::Show),
+            sensitive: Some("CI config".into()),
+            at_unix_ms: 0,
+        };
+        let guarded = SensitiveKind::Guarded;
+        let c = change(ChangeKind::Added, None, Some(b"a\nb\n"));
+        assert_eq!(
+            summarize(&c, guarded, None, Some(b"a\nb\n")),
+            "`ci.yml`: created (+2 \u{2212}0 lines)"
+        );
+        let c = change(ChangeKind::Deleted, Some(b"a\n"), None);
+        assert_eq!(summarize(&c, guarded, None, None), "`ci.yml`: deleted");
+        let c = change(
+            ChangeKind::Renamed {
+                from: "old.yml".into(),
+            },
+            Some(b"a\n"),
+            Some(b"a\n"),
+        );
+        assert_eq!(
+            summarize(&c, guarded, None, None),
+            "`ci.yml`: renamed from `old.yml`"
+        );
+        let c = change(ChangeKind::Modified, Some(b"\0a"), Some(b"\0b"));
+        assert_eq!(
+            summarize(&c, guarded, None, None),
+            "`ci.yml`: binary changed"
+        );
+        // A dotenv change that only touched comments falls back to line counts.
+        let c = change(ChangeKind::Modified, Some(b"A=1\n"), Some(b"# x\nA=1\n"));
+        let summary = summarize(
+            &c,
+            SensitiveKind::Dotenv,
+            Some(b"A=1\n"),
+            Some(b"# x\nA=1\n"),
+        );
+        assert_eq!(summary, "`ci.yml`: +1 \u{2212}0 lines");
+    }
+
+    #[test]
     fn dotenv_summary_names_keys_never_values() {
         let old = b"# creds\nSTRIPE_KEY=sk_live_old0000000000\nDEBUG=1\nGONE=x\n";
         let new = b"# creds\nSTRIPE_KEY=sk_live_new1111111111\nDEBUG=1\nexport NEW_ONE=abc\n";
