@@ -439,3 +439,34 @@ fn directory_renames_and_moves_out_of_the_workspace() {
         watch.events
     );
 }
+
+#[test]
+fn an_atomic_save_over_an_existing_file_is_a_modification_of_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(root, "a.txt", "one\n");
+    let mut watch = Watch::start(root, &[]);
+    write(root, ".a.txt.tmp", "one\ntwo\n");
+    watch.file_event(".a.txt.tmp", "added");
+    std::fs::rename(root.join(".a.txt.tmp"), root.join("a.txt")).expect("rename over");
+    let modified = watch.file_event("a.txt", "modified");
+    assert_eq!(
+        unified(&modified, "since_session"),
+        "@@ -1 +1,2 @@\n one\n+two\n"
+    );
+    watch.file_event(".a.txt.tmp", "deleted");
+    // Written and renamed within one debounce window: only the modification is reported.
+    write(root, ".a.txt.tmp2", "one\ntwo\nthree\n");
+    std::fs::rename(root.join(".a.txt.tmp2"), root.join("a.txt")).expect("rename over");
+    watch.wait_for("second save", |e| {
+        e["path"] == "a.txt"
+            && e["since_session"]["added"] == 2
+            && e["change"]["type"] == "modified"
+    });
+    watch.sync(root, 1);
+    assert!(
+        !watch.paths().iter().any(|p| p == ".a.txt.tmp2"),
+        "{:#?}",
+        watch.events
+    );
+}

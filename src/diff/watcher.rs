@@ -306,6 +306,14 @@ impl Worker {
                 self.deleted(&old);
                 continue;
             }
+            if self.known.contains(&new) {
+                // Moved over an existing file (an editor's atomic save: write a temporary file,
+                // rename it over the original): the original changed, the temporary is gone.
+                self.deleted(&old);
+                self.last_hash.remove(&new);
+                self.file_changed(&new, None);
+                continue;
+            }
             let orig = self.origin.remove(&old).unwrap_or_else(|| old.clone());
             self.last_hash.remove(&old);
             if let Some(prev) = self.last_sensitive.remove(&old) {
