@@ -26,9 +26,11 @@
 pub mod baseline;
 pub mod compute;
 pub mod filter;
+pub mod redact;
 pub mod sensitive;
 pub mod state;
 pub mod watcher;
+mod worker;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use similar::udiff::UnifiedHunkHeader;
 use similar::{ChangeTag, TextDiff};
 
-use super::sensitive::{multiline_secret_lines, redact_secrets};
+use super::redact::{multiline_secret_lines, redact_secrets};
 
 /// Lines of context around each hunk (as `git diff`).
 pub const CONTEXT_LINES: usize = 3;
