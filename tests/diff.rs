@@ -2,7 +2,8 @@
 //! prints every diff event as a JSON line (the same JSON the recorder stores). Real files, real
 //! inotify, real git repositories (made with the git CLI; the product reads them with gix).
 //!
-//! Every wait has a timeout and the child is killed on drop.
+//! Every wait has a timeout and the child is killed on drop. The last test drives the whole app:
+//! `overwatch run` in tmux (a real PTY), an agent script edits files, the Diff tab shows the hunk.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -11,6 +12,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+
+#[path = "support/tmux.rs"]
+mod tmux;
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -469,4 +473,60 @@ fn an_atomic_save_over_an_existing_file_is_a_modification_of_it() {
         "{:#?}",
         watch.events
     );
+}
+
+/// The real thing: `overwatch run -- bash` in tmux; the agent runs a script that edits a
+/// committed file and plants a secret in `.env`; the Diff tab lists both, shows the hunk, warns
+/// about `.env`, and the secret value never reaches the screen.
+#[test]
+fn an_agent_edit_shows_up_as_a_hunk_in_the_diff_tab() {
+    if !tmux::tmux_available() {
+        eprintln!("skipping: tmux is not installed (apt-get install tmux)");
+        return;
+    }
+    let secret = "sk_live_PLANTEDdiffTAB0000000001";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    git(root, &["init", "-q"]);
+    write(root, "app.py", "host = 'localhost'\nport = 8080\n");
+    // The agent's script exists before the session, so it is no change itself.
+    write(
+        root,
+        "agent.sh",
+        format!(
+            "sed -i 's/8080/9090/' app.py\nprintf 'STRIPE_KEY={secret}\\n' > .env\necho agent-done\n"
+        ),
+    );
+    git(root, &["add", "."]);
+    git(root, &["commit", "-q", "-m", "init"]);
+
+    let t = tmux::Tmux::start(tmux::Launch {
+        args: "run -- bash --norc",
+        cwd: Some(root),
+        ..tmux::Launch::default()
+    });
+    t.wait_for("$ ");
+    t.text("sh agent.sh");
+    t.keys(&["Enter"]);
+    t.wait_for("agent-done");
+    t.keys(&["C-]", "d"]); // show the Diff tab
+    t.keys(&["C-]", "Tab"]); // focus the side panel: keys now go to the tab
+    let screen = t.wait_until("both files listed, .env selected", |s| {
+        s.contains(".env") && s.contains("app.py") && s.contains("+STRIPE_KEY=<redacted>")
+    });
+    assert!(
+        screen.contains("key `STRIPE_KEY` added, value redacted"),
+        "{screen}"
+    );
+    assert!(!screen.contains(secret), "{screen}");
+
+    t.keys(&["Down"]);
+    let screen = t.wait_until("app.py's hunk", |s| {
+        s.contains("-port = 8080") && s.contains("+port = 9090")
+    });
+    assert!(screen.contains("@@ -1,2 +1,2 @@"), "{screen}");
+    t.keys(&["t"]);
+    let screen = t.wait_for("since HEAD");
+    assert!(screen.contains("+port = 9090"), "{screen}");
+    assert!(!screen.contains(secret), "{screen}");
 }

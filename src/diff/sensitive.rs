@@ -312,7 +312,13 @@ pub fn summarize(
     let what = match &change.change {
         ChangeKind::Deleted => "deleted".to_string(),
         ChangeKind::Renamed { from } => format!("renamed from `{from}`"),
-        ChangeKind::Added => format!("created ({})", counts(diff)),
+        ChangeKind::Added => match (kind, new) {
+            (SensitiveKind::Dotenv, Some(new)) => match dotenv_summary(b"", new) {
+                Some(keys) => format!("created: {keys}"),
+                None => format!("created ({})", counts(diff)),
+            },
+            _ => format!("created ({})", counts(diff)),
+        },
         ChangeKind::Modified => match (kind, old, new) {
             (SensitiveKind::Dotenv, Some(old), Some(new)) => {
                 dotenv_summary(old, new).unwrap_or_else(|| counts(diff))

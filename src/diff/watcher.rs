@@ -29,20 +29,19 @@ enum Input {
     Stop,
 }
 
-/// A running watcher. Dropping it stops the watcher (the notify watch is removed, the worker
-/// thread ends after its current batch).
+/// A running watcher. Dropping it asks the worker to stop without waiting (it may be in the middle
+/// of the initial scan of a large workspace, which must not delay overwatch's exit); [`stop`]
+/// waits.
+///
+/// [`stop`]: WatcherHandle::stop
 pub struct WatcherHandle {
     input: std_mpsc::Sender<Input>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl WatcherHandle {
-    /// Stops the watcher and waits for its thread.
+    /// Stops the watcher and waits for its thread (the notify watch is removed when it ends).
     pub fn stop(mut self) {
-        self.shutdown();
-    }
-
-    fn shutdown(&mut self) {
         let _ = self.input.send(Input::Stop);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
@@ -52,7 +51,7 @@ impl WatcherHandle {
 
 impl Drop for WatcherHandle {
     fn drop(&mut self) {
-        self.shutdown();
+        let _ = self.input.send(Input::Stop);
     }
 }
 
