@@ -1,7 +1,8 @@
 //! Measures of the workspace watcher (issue 7) on a generated 20k-file git repository:
 //! - save → diff event latency (p50/p95/max over 100 saves; target p95 ≤ 150 ms),
 //! - watcher RSS after start and after the saves (VmRSS/VmHWM from /proc; target ≤ 50 MB),
-//! - CPU while idle (utime+stime from /proc/PID/stat over 5 s; target ≈ 0).
+//! - CPU while idle (utime+stime from /proc/PID/stat over 5 s, after 2 s to settle; target ≈ 0),
+//!   and the process's voluntary context switches in that window (0 = no thread woke up).
 //!
 //! It drives the real binary (`overwatch diff-watch DIR`, JSON lines on stdout), so the latency
 //! includes notify, the debouncer, baseline lookup (gix), the diff, JSON encoding and the pipe.
@@ -61,15 +62,7 @@ fn main() {
     );
     println!("RSS after start: {}", rss(pid));
 
-    let cpu0 = cpu_ticks(pid);
-    std::thread::sleep(IDLE);
-    let idle_ticks = cpu_ticks(pid) - cpu0;
-    println!(
-        "CPU while idle for {} s: {} ticks = {:.3}% of one core",
-        IDLE.as_secs(),
-        idle_ticks,
-        idle_ticks as f64 / (IDLE.as_secs_f64() * clock_ticks()) * 100.0
-    );
+    idle("CPU while idle after start", pid);
 
     let mut latencies = Vec::with_capacity(SAVES);
     for i in 0..SAVES {
@@ -103,17 +96,42 @@ fn main() {
     );
     println!("RSS after saves: {}", rss(pid));
 
-    let cpu0 = cpu_ticks(pid);
-    std::thread::sleep(IDLE);
-    let idle_ticks = cpu_ticks(pid) - cpu0;
-    println!(
-        "CPU while idle after activity ({} s): {} ticks",
-        IDLE.as_secs(),
-        idle_ticks
-    );
+    idle("CPU while idle after the saves", pid);
 
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// Lets pending work settle for 2 s, then samples CPU ticks and wakeups over [`IDLE`].
+fn idle(what: &str, pid: u32) {
+    std::thread::sleep(Duration::from_secs(2));
+    let (cpu0, switches0) = (cpu_ticks(pid), context_switches(pid));
+    std::thread::sleep(IDLE);
+    let ticks = cpu_ticks(pid) - cpu0;
+    let switches = context_switches(pid) - switches0;
+    println!(
+        "{what}: {ticks} ticks in {} s = {:.3}% of one core; {switches} thread wakeups",
+        IDLE.as_secs(),
+        ticks as f64 / (IDLE.as_secs_f64() * clock_ticks()) * 100.0
+    );
+}
+
+/// Sum of `voluntary_ctxt_switches` over the threads of `pid` (each is a thread going to sleep
+/// after it woke up).
+fn context_switches(pid: u32) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("status")).ok())
+        .filter_map(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("voluntary_ctxt_switches:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .sum()
 }
 
 fn ms(d: Duration) -> f64 {

@@ -509,15 +509,14 @@ fn an_agent_edit_shows_up_as_a_hunk_in_the_diff_tab() {
     t.text("sh agent.sh");
     t.keys(&["Enter"]);
     t.wait_for("agent-done");
+    // The warning shows in the status bar (until the next key).
+    let screen = t.wait_for("`.env`: created: key `STRIPE_KEY` added, value redacted");
+    assert!(!screen.contains(secret), "{screen}");
     t.keys(&["C-]", "d"]); // show the Diff tab
     t.keys(&["C-]", "Tab"]); // focus the side panel: keys now go to the tab
     let screen = t.wait_until("both files listed, .env selected", |s| {
         s.contains(".env") && s.contains("app.py") && s.contains("+STRIPE_KEY=<redacted>")
     });
-    assert!(
-        screen.contains("key `STRIPE_KEY` added, value redacted"),
-        "{screen}"
-    );
     assert!(!screen.contains(secret), "{screen}");
 
     t.keys(&["Down"]);

@@ -5,13 +5,12 @@
 //! **Invariant:** a file's state is always read from disk when its event is handled, so the order
 //! and merging of notify events only decide *which* paths are looked at, never what is reported.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use notify::event::{EventKind, ModifyKind, RenameMode};
-use notify_debouncer_full::DebouncedEvent;
 use tokio::sync::mpsc;
 
 use super::baseline::{Baselines, Side};
@@ -103,13 +102,32 @@ impl Worker {
         path.strip_prefix(&self.root).ok().map(Path::to_path_buf)
     }
 
-    /// Handles one debounced batch, then checks the mass-delete window.
-    pub(super) fn handle_batch(&mut self, events: &[DebouncedEvent]) {
+    /// Handles one debounced batch (in arrival order), then checks the mass-delete window.
+    pub(super) fn handle_batch(&mut self, events: &[notify::Event]) {
+        // notify's inotify backend reports a rename three times: the `From` half, the `To` half
+        // and a paired `Both` event; only the pair is used. Unpaired halves (moved in or out of
+        // the workspace) are looked up on disk like any other event.
+        let paired: HashSet<usize> = events
+            .iter()
+            .filter(|e| e.kind == EventKind::Modify(ModifyKind::Name(RenameMode::Both)))
+            .filter_map(|e| e.attrs.tracker())
+            .collect();
         let mut head_moved = false;
+        let mut looked_at: HashSet<PathBuf> = HashSet::new();
         for event in events {
-            // Opens and reads (ours included: scanning, gix reading .git) change nothing; acting
-            // on them would feed back into more reads.
-            if matches!(event.kind, EventKind::Access(_)) {
+            if event.need_rescan() {
+                self.error("the kernel dropped file events (inotify queue overflow): rescanning the workspace".to_string());
+                self.rescan();
+                looked_at.clear();
+                continue;
+            }
+            let half = matches!(
+                event.kind,
+                EventKind::Modify(ModifyKind::Name(RenameMode::From | RenameMode::To))
+            );
+            if matches!(event.kind, EventKind::Access(_))
+                || (half && event.attrs.tracker().is_some_and(|t| paired.contains(&t)))
+            {
                 continue;
             }
             let paths: Vec<PathBuf> = event.paths.iter().filter_map(|p| self.rel(p)).collect();
@@ -126,16 +144,54 @@ impl Worker {
             }
             match (event.kind, paths.as_slice()) {
                 (EventKind::Modify(ModifyKind::Name(RenameMode::Both)), [from, to]) => {
+                    looked_at.clear();
                     self.renamed(from, to)
                 }
-                (EventKind::Remove(_), paths) => paths.iter().for_each(|p| self.removed(p)),
-                (_, paths) => paths.iter().for_each(|p| self.touched(p)),
+                (EventKind::Remove(_), paths) => {
+                    looked_at.clear();
+                    paths.iter().for_each(|p| self.removed(p))
+                }
+                (_, paths) => {
+                    // A write is often several events (create, modify, close): look once.
+                    for p in paths {
+                        if looked_at.insert(p.clone()) {
+                            self.touched(p);
+                        }
+                    }
+                }
             }
         }
         if head_moved {
             self.head_moved();
         }
         self.check_mass_delete();
+    }
+
+    /// After lost events: every watched file is looked at again (unchanged ones cost a read and
+    /// a hash), and known files that are gone are deleted.
+    fn rescan(&mut self) {
+        let mut errors = Vec::new();
+        let files = scan(
+            &mut self.filter,
+            &self.sensitive,
+            Path::new(""),
+            &mut errors,
+        );
+        errors.into_iter().for_each(|e| self.error(e));
+        let present: HashSet<PathBuf> = files.iter().map(|f| f.rel.clone()).collect();
+        let gone: Vec<PathBuf> = self
+            .known
+            .iter()
+            .filter(|p| !present.contains(*p))
+            .cloned()
+            .collect();
+        for rel in gone {
+            self.known.remove(&rel);
+            self.deleted(&rel);
+        }
+        for file in files {
+            self.file_changed(&file.rel, None);
+        }
     }
 
     /// A path was created, modified, or is of unknown state: look at the disk.
