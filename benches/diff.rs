@@ -5,7 +5,8 @@
 //!   and the process's voluntary context switches in that window (0 = no thread woke up).
 //!
 //! It drives the real binary (`overwatch diff-watch DIR`, JSON lines on stdout), so the latency
-//! includes notify, the debouncer, baseline lookup (gix), the diff, JSON encoding and the pipe.
+//! includes notify, the debounce window, baseline lookup (gix), the diff, redaction, JSON
+//! encoding and the pipe.
 //! Not a criterion bench: criterion times in-process closures; these are figures of a separate
 //! process. Run: `cargo bench --bench diff` (set `OVERWATCH_BIN` to measure another build).
 

@@ -48,7 +48,8 @@ pub struct DiffOptions {
     /// Files larger than this (bytes) are reported as "too large" and never read or diffed.
     /// Default 1 MiB.
     pub max_file_bytes: u64,
-    /// Debounce window of the notify debouncer. Default 50 ms.
+    /// Debounce window: events arriving within this time of the first one form one batch.
+    /// Default 50 ms.
     pub debounce: Duration,
     /// Extra sensitive globs (config, rule packs), merged with [`sensitive::DEFAULT_GLOBS`].
     pub extra_sensitive: Vec<SensitiveGlob>,

@@ -424,6 +424,15 @@ fn directory_renames_and_moves_out_of_the_workspace() {
     assert_eq!(a["since_session"]["body"]["type"], "unchanged");
     let b = watch.file_event("core/sub/b.rs", "renamed");
     assert_eq!(b["change"]["from"], "lib/sub/b.rs");
+    // Changes inside the moved tree are reported under its new name, new files too.
+    write(root, "core/sub/b.rs", "b\nmore\n");
+    let edited = watch.file_event("core/sub/b.rs", "modified");
+    assert_eq!(
+        unified(&edited, "since_session"),
+        "@@ -1 +1,2 @@\n b\n+more\n"
+    );
+    write(root, "core/sub/c.rs", "c\n");
+    watch.file_event("core/sub/c.rs", "added");
 
     // Moved out of the workspace, or into an ignored directory: a deletion.
     std::fs::rename(root.join("gone.txt"), outside.path().join("gone.txt")).expect("move out");

@@ -163,17 +163,21 @@ pub struct ScannedFile {
 }
 
 /// Walks the workspace-relative directory `start` (`""` for the root), loading ignore files as it
-/// goes, and returns the watched regular files. Symlinks are not followed (nor reported).
-/// Unreadable directories are skipped and named in `errors`.
+/// goes, and returns the watched regular files. `visit_dir` is called with each watched directory
+/// *before* it is listed (the watcher adds its inotify watch there, so a file created meanwhile is
+/// either listed or reported). Symlinks are not followed (nor reported). Unreadable directories
+/// are skipped and named in `errors`.
 pub fn scan(
     filter: &mut WorkspaceFilter,
     sensitive: &SensitiveMatcher,
     start: &Path,
+    visit_dir: &mut dyn FnMut(&Path),
     errors: &mut Vec<String>,
 ) -> Vec<ScannedFile> {
     let mut files = Vec::new();
     let mut stack = vec![start.to_path_buf()];
     while let Some(dir) = stack.pop() {
+        visit_dir(&dir);
         errors.extend(filter.load_dir(&dir));
         let abs = filter.root.join(&dir);
         let entries = match std::fs::read_dir(&abs) {
@@ -228,15 +232,26 @@ mod tests {
         let (sensitive, _) = SensitiveMatcher::new(root, &[]);
         let mut filter = WorkspaceFilter::new(root);
         let mut errors = Vec::new();
-        let mut found: Vec<String> = scan(&mut filter, &sensitive, Path::new(""), &mut errors)
-            .into_iter()
-            .map(|f| super::super::rel_string(&f.rel))
-            .collect();
+        let mut dirs = Vec::new();
+        let mut visit = |d: &Path| dirs.push(super::super::rel_string(d));
+        let mut found: Vec<String> = scan(
+            &mut filter,
+            &sensitive,
+            Path::new(""),
+            &mut visit,
+            &mut errors,
+        )
+        .into_iter()
+        .map(|f| super::super::rel_string(&f.rel))
+        .collect();
         found.sort();
         assert_eq!(
             found,
             vec![".env", ".gitignore", "src/.ignore", "src/main.rs"]
         );
+        dirs.sort();
+        // Only watched directories are visited: not .git, target, node_modules or ignored ones.
+        assert_eq!(dirs, vec!["", "src", "web"]);
         assert!(errors.is_empty(), "{errors:?}");
         assert!(filter.is_ignored(Path::new("secret-dir/new.txt"), false));
         assert!(!filter.watches_file(Path::new("build/out.js"), &sensitive));

@@ -10,6 +10,11 @@
 //! hash, and a removed directory is expanded from the known-file set. An overflowed inotify queue
 //! (`need_rescan`) triggers a rescan of the workspace.
 //!
+//! Watches are per directory (non-recursive), added by the worker for every directory it scans
+//! and for new ones: `.git/`, build outputs and ignored directories get none, so an agent's
+//! `cargo build`, `npm install` or `git gc` wakes nothing here. In `.git` only `HEAD`'s directory
+//! and `refs/heads` are watched (a commit or checkout re-bases "since HEAD").
+//!
 //! Threads: notify's inotify reader and one worker, `overwatch-diff`; both block when nothing
 //! happens. Reads (inotify `OPEN` events, which notify always subscribes to) are dropped as soon
 //! as they arrive.
@@ -95,9 +100,10 @@ pub fn spawn(
         path: root.clone(),
         source,
     })?;
-    // Watch before scanning so nothing written during the scan is missed.
+    // The root first (an error here is fatal); the worker watches each watched directory below
+    // before listing it, so nothing written during the scan is missed.
     watcher
-        .watch(&root, RecursiveMode::Recursive)
+        .watch(&root, RecursiveMode::NonRecursive)
         .map_err(|source| DiffError::Watch {
             path: root.clone(),
             source,
@@ -125,7 +131,7 @@ fn run(
     tx: mpsc::Sender<DiffEvent>,
 ) {
     let debounce = options.debounce;
-    let mut worker = Worker::start(root, options, tx);
+    let mut worker = Worker::start(root, options, tx, watcher);
     if worker.flush().is_err() {
         return;
     }
@@ -160,5 +166,4 @@ fn run(
             break; // the app dropped the receiver
         }
     }
-    drop(watcher);
 }

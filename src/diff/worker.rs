@@ -11,11 +11,12 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use notify::event::{EventKind, ModifyKind, RenameMode};
+use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
 use tokio::sync::mpsc;
 
 use super::baseline::{Baselines, Side};
 use super::compute::{ContentPolicy, DiffBody, FileDiff, compute};
-use super::filter::{IGNORE_FILES, WorkspaceFilter, scan};
+use super::filter::{IGNORE_FILES, ScannedFile, WorkspaceFilter, scan};
 use super::sensitive::{SensitiveMatcher, summarize};
 use super::{
     ChangeKind, DiffEvent, DiffOptions, FileChange, SensitiveWarning, now_unix_ms, rel_string,
@@ -41,14 +42,75 @@ pub(super) struct Worker {
     mass_delete_raised: bool,
     out: Vec<DiffEvent>,
     tx: mpsc::Sender<DiffEvent>,
+    /// The inotify watches: one per watched directory (never in `.git`, build outputs or ignored
+    /// directories, so a `cargo build` or `npm install` costs nothing here).
+    watcher: RecommendedWatcher,
+    /// Workspace-relative directories with a watch.
+    watched: BTreeSet<PathBuf>,
+}
+
+/// Walks `start` with [`scan`], adding a non-recursive watch to each directory before it is listed.
+fn scan_and_watch(
+    root: &Path,
+    filter: &mut WorkspaceFilter,
+    sensitive: &SensitiveMatcher,
+    watcher: &mut RecommendedWatcher,
+    watched: &mut BTreeSet<PathBuf>,
+    start: &Path,
+    errors: &mut Vec<String>,
+) -> Vec<ScannedFile> {
+    let mut watch_errors = Vec::new();
+    let mut visit = |dir: &Path| {
+        if watched.contains(dir) {
+            return;
+        }
+        match watcher.watch(&root.join(dir), RecursiveMode::NonRecursive) {
+            Ok(()) => {
+                watched.insert(dir.to_path_buf());
+            }
+            Err(err) => watch_errors.push(format!("watching {}: {err}", root.join(dir).display())),
+        }
+    };
+    let files = scan(filter, sensitive, start, &mut visit, errors);
+    errors.extend(watch_errors);
+    files
 }
 
 impl Worker {
-    /// Scans the workspace, loads baselines and queues the `Watching` event.
-    pub(super) fn start(root: PathBuf, options: DiffOptions, tx: mpsc::Sender<DiffEvent>) -> Self {
+    /// Scans the workspace (watching every watched directory, and `.git`'s `HEAD` and branch refs),
+    /// loads baselines and queues the `Watching` event. `watcher` already watches the root.
+    pub(super) fn start(
+        root: PathBuf,
+        options: DiffOptions,
+        tx: mpsc::Sender<DiffEvent>,
+        mut watcher: RecommendedWatcher,
+    ) -> Self {
         let (sensitive, mut errors) = SensitiveMatcher::new(&root, &options.extra_sensitive);
         let mut filter = WorkspaceFilter::new(&root);
-        let files = scan(&mut filter, &sensitive, Path::new(""), &mut errors);
+        let mut watched = BTreeSet::from([PathBuf::new()]);
+        let files = scan_and_watch(
+            &root,
+            &mut filter,
+            &sensitive,
+            &mut watcher,
+            &mut watched,
+            Path::new(""),
+            &mut errors,
+        );
+        // HEAD moves (commit, checkout) re-base the "since HEAD" diffs: watch only what moves it.
+        let git = root.join(".git");
+        if git.is_dir() {
+            for (dir, mode) in [
+                (git.clone(), RecursiveMode::NonRecursive),
+                (git.join("refs/heads"), RecursiveMode::Recursive),
+            ] {
+                if dir.is_dir()
+                    && let Err(err) = watcher.watch(&dir, mode)
+                {
+                    errors.push(format!("watching {}: {err}", dir.display()));
+                }
+            }
+        }
         let (baselines, baseline_errors) = Baselines::load(
             &root,
             &files,
@@ -71,6 +133,8 @@ impl Worker {
             mass_delete_raised: false,
             out: Vec::new(),
             tx,
+            watcher,
+            watched,
         };
         for err in errors {
             worker.error(err);
@@ -170,14 +234,7 @@ impl Worker {
     /// After lost events: every watched file is looked at again (unchanged ones cost a read and
     /// a hash), and known files that are gone are deleted.
     fn rescan(&mut self) {
-        let mut errors = Vec::new();
-        let files = scan(
-            &mut self.filter,
-            &self.sensitive,
-            Path::new(""),
-            &mut errors,
-        );
-        errors.into_iter().for_each(|e| self.error(e));
+        let files = self.scan_and_watch(Path::new(""));
         let present: HashSet<PathBuf> = files.iter().map(|f| f.rel.clone()).collect();
         let gone: Vec<PathBuf> = self
             .known
@@ -194,6 +251,37 @@ impl Worker {
         }
     }
 
+    /// [`scan_and_watch`] from `start`, reporting problems as error events.
+    fn scan_and_watch(&mut self, start: &Path) -> Vec<ScannedFile> {
+        let mut errors = Vec::new();
+        let files = scan_and_watch(
+            &self.root,
+            &mut self.filter,
+            &self.sensitive,
+            &mut self.watcher,
+            &mut self.watched,
+            start,
+            &mut errors,
+        );
+        errors.into_iter().for_each(|e| self.error(e));
+        files
+    }
+
+    /// Drops the watches of `rel` and the directories below it (removed or renamed away; the
+    /// kernel already dropped them for a removal, notify's path map is cleaned here).
+    fn forget_watches(&mut self, rel: &Path) {
+        let gone: Vec<PathBuf> = self
+            .watched
+            .range(rel.to_path_buf()..)
+            .take_while(|d| d.starts_with(rel))
+            .cloned()
+            .collect();
+        for dir in gone {
+            let _ = self.watcher.unwatch(&self.root.join(&dir));
+            self.watched.remove(&dir);
+        }
+    }
+
     /// A path was created, modified, or is of unknown state: look at the disk.
     fn touched(&mut self, rel: &Path) {
         let abs = self.root.join(rel);
@@ -201,9 +289,7 @@ impl Worker {
             Ok(meta) if meta.is_dir() => {
                 if self.filter.watches_dir(rel) {
                     // Files may have been written before inotify watched the new directory.
-                    let mut errors = Vec::new();
-                    let files = scan(&mut self.filter, &self.sensitive, rel, &mut errors);
-                    errors.into_iter().for_each(|e| self.error(e));
+                    let files = self.scan_and_watch(rel);
                     for file in files {
                         if !self.known.contains(&file.rel) {
                             self.file_changed(&file.rel, None);
@@ -223,6 +309,12 @@ impl Worker {
 
     /// `from` was renamed to `to` (both workspace-relative; either may be a directory).
     fn renamed(&mut self, from: &Path, to: &Path) {
+        // A watch follows the directory's inode but notify names its events by the old path:
+        // re-watch the moved tree under its new name.
+        let was_dir = self.watched.contains(from);
+        if was_dir {
+            self.forget_watches(from);
+        }
         let moved: Vec<PathBuf> = self.known_under(from);
         if moved.is_empty() {
             self.touched(to);
@@ -256,10 +348,20 @@ impl Worker {
             self.origin.insert(new.clone(), orig);
             self.file_changed(&new, Some(rel_string(&old)));
         }
+        if was_dir && self.filter.watches_dir(to) {
+            for file in self.scan_and_watch(to) {
+                if !self.known.contains(&file.rel) {
+                    self.file_changed(&file.rel, None);
+                }
+            }
+        }
     }
 
     /// `rel` (a file or directory) no longer exists.
     fn removed(&mut self, rel: &Path) {
+        if self.watched.contains(rel) {
+            self.forget_watches(rel);
+        }
         for file in self.known_under(rel) {
             self.known.remove(&file);
             self.deleted(&file);
