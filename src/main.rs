@@ -8,6 +8,7 @@ mod context;
 mod demo;
 mod diag;
 mod diff;
+mod gate;
 mod record;
 mod replay;
 mod rules;
@@ -27,6 +28,9 @@ fn main() -> ExitCode {
         cli::Command::Run(args) => cmd::run::main(args),
         cli::Command::Env(args) => cmd::env::main(args),
         cli::Command::DiffWatch(args) => cmd::diff_watch::main(args),
+        cli::Command::ExecShim(args) => cmd::exec_shim::main(args),
+        cli::Command::Check(args) => cmd::check::main(args),
+        cli::Command::Rules(args) => cmd::rules::main(args),
         cli::Command::Config(args) => cmd::config::main(args),
         cli::Command::Completions(args) => cmd::config::completions(args),
         cli::Command::Man => cmd::config::man(),
