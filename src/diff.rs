@@ -53,6 +53,8 @@ pub struct DiffOptions {
     pub debounce: Duration,
     /// Extra sensitive globs (config, rule packs), merged with [`sensitive::DEFAULT_GLOBS`].
     pub extra_sensitive: Vec<SensitiveGlob>,
+    /// Rule packs' sensitive paths, asked when no glob matched (see [`PackMatcher`]).
+    pub pack_rules: Option<PackMatcher>,
     /// More than this many deletions within `mass_delete_window` raise one
     /// [`DiffEvent::MassDelete`]. Default 50.
     pub mass_delete_threshold: usize,
@@ -67,6 +69,30 @@ pub struct DiffOptions {
 }
 
 impl DiffOptions {
+    /// Options for watching `root` from the config's `[diff]` table (zero values keep the
+    /// defaults; `sensitive` globs are labelled "configured sensitive file").
+    pub fn from_config(root: &std::path::Path, config: &crate::config::DiffConfig) -> Self {
+        let mut options = DiffOptions::new(root);
+        if config.max_file_bytes > 0 {
+            options.max_file_bytes = config.max_file_bytes;
+        }
+        if config.mass_delete_count > 0 {
+            options.mass_delete_threshold = config.mass_delete_count;
+        }
+        if config.mass_delete_window_ms > 0 {
+            options.mass_delete_window = Duration::from_millis(config.mass_delete_window_ms);
+        }
+        options.extra_sensitive = config
+            .sensitive
+            .iter()
+            .map(|glob| SensitiveGlob {
+                glob: glob.clone(),
+                label: "configured sensitive file".to_string(),
+            })
+            .collect();
+        options
+    }
+
     /// Defaults for watching `root`.
     pub fn new(root: impl Into<PathBuf>) -> Self {
         DiffOptions {
@@ -74,11 +100,26 @@ impl DiffOptions {
             max_file_bytes: 1024 * 1024,
             debounce: Duration::from_millis(50),
             extra_sensitive: Vec::new(),
+            pack_rules: None,
             mass_delete_threshold: 50,
             mass_delete_window: Duration::from_secs(2),
             snapshot_budget_bytes: 32 * 1024 * 1024,
             channel_capacity: 1024,
         }
+    }
+}
+
+/// The rule packs' view of sensitive paths, for the watcher: a workspace-relative path → the label
+/// to show (the matching rule's message), if a pack marks it. Built at integration from the rule
+/// engine: `PackMatcher(Arc::new(move |p| engine.sensitive_path(p).map(|m| m.message)))`.
+#[derive(Clone)]
+pub struct PackMatcher(
+    pub std::sync::Arc<dyn Fn(&std::path::Path) -> Option<String> + Send + Sync>,
+);
+
+impl std::fmt::Debug for PackMatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PackMatcher(..)")
     }
 }
 
@@ -215,6 +256,21 @@ pub fn rel_string(path: &std::path::Path) -> String {
 mod tests {
     use super::*;
     use crate::diff::compute::{ContentPolicy, compute};
+
+    #[test]
+    fn config_overrides_defaults_and_zero_keeps_them() {
+        let config = crate::config::DiffConfig {
+            max_file_bytes: 4096,
+            mass_delete_count: 0,
+            mass_delete_window_ms: 500,
+            sensitive: vec!["deploy/**".into()],
+        };
+        let options = DiffOptions::from_config(std::path::Path::new("/w"), &config);
+        assert_eq!(options.max_file_bytes, 4096);
+        assert_eq!(options.mass_delete_threshold, 50);
+        assert_eq!(options.mass_delete_window, Duration::from_millis(500));
+        assert_eq!(options.extra_sensitive[0].glob, "deploy/**");
+    }
 
     /// The recorded JSON shape is an interface (recordings outlive versions): changing it must
     /// show up here.

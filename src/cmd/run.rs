@@ -59,6 +59,8 @@ pub struct Settings {
     pub side_percent: u16,
     pub exit_with_agent: bool,
     pub options: LoopOptions,
+    /// The workspace watcher's options (root = `cwd`, `[diff]` of the config).
+    pub diff: crate::diff::DiffOptions,
 }
 
 /// Resolves `overwatch run` args against the config: prefix key, theme (`NO_COLOR` honoured),
@@ -84,8 +86,10 @@ pub fn settings(args: RunArgs) -> anyhow::Result<Settings> {
         "using {} as the agent's directory: not a directory",
         cwd.display()
     );
+    let diff = crate::diff::DiffOptions::from_config(&cwd, &config.diff);
     Ok(Settings {
         argv: args.command,
+        diff,
         cwd,
         env: Vec::new(),
         keymap: Keymap::new(prefix),
@@ -158,14 +162,13 @@ pub fn supervise(settings: Settings) -> anyhow::Result<ExitCode> {
 
     // Live diffs of the workspace (the agent's cwd). A watcher that cannot start (e.g. the inotify
     // watch limit) costs the Diff tab, not the session: say so in the status bar.
-    let (diff_watcher, diff_events) =
-        match crate::diff::watcher::spawn(crate::diff::DiffOptions::new(&settings.cwd)) {
-            Ok((watcher, events)) => (Some(watcher), Some(events)),
-            Err(err) => {
-                model.notice = Some(format!("diff watcher: {err}"));
-                (None, None)
-            }
-        };
+    let (diff_watcher, diff_events) = match crate::diff::watcher::spawn(settings.diff.clone()) {
+        Ok((watcher, events)) => (Some(watcher), Some(events)),
+        Err(err) => {
+            model.notice = Some(format!("diff watcher: {err}"));
+            (None, None)
+        }
+    };
     let outcome = run_tui(
         &mut model,
         &mut agent,

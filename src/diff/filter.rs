@@ -229,7 +229,7 @@ mod tests {
         write(root, "target/debug/x", "bin\n");
         write(root, "web/node_modules/pkg/index.js", "x\n");
         write(root, ".git/HEAD", "ref: refs/heads/main\n");
-        let (sensitive, _) = SensitiveMatcher::new(root, &[]);
+        let (sensitive, _) = SensitiveMatcher::new(root, &[], None);
         let mut filter = WorkspaceFilter::new(root);
         let mut errors = Vec::new();
         let mut dirs = Vec::new();

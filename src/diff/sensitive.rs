@@ -228,12 +228,18 @@ pub struct SensitiveMatcher {
     absolute: Gitignore,
     /// Original glob line → (label, kind); a later duplicate glob wins (config overlays defaults).
     labels: HashMap<String, (String, SensitiveKind)>,
+    /// Rule packs' sensitive paths, asked when no glob matched.
+    pack: Option<super::PackMatcher>,
 }
 
 impl SensitiveMatcher {
     /// Compiles the defaults plus `extra` for the workspace `root`. A glob that does not parse
     /// is skipped and returned in the error list (the rest still apply).
-    pub fn new(root: &Path, extra: &[SensitiveGlob]) -> (Self, Vec<String>) {
+    pub fn new(
+        root: &Path,
+        extra: &[SensitiveGlob],
+        pack: Option<super::PackMatcher>,
+    ) -> (Self, Vec<String>) {
         let home = dirs::home_dir();
         let mut relative = GitignoreBuilder::new(root);
         let mut absolute = GitignoreBuilder::new("/");
@@ -277,6 +283,7 @@ impl SensitiveMatcher {
             relative,
             absolute,
             labels,
+            pack,
         };
         (matcher, errors)
     }
@@ -290,11 +297,18 @@ impl SensitiveMatcher {
                 Match::Ignore(glob) => Some(glob.original().to_string()),
                 _ => None,
             },
-        }?;
-        let (label, kind) = self.labels.get(&hit)?;
+        };
+        if let Some((label, kind)) = hit.and_then(|h| self.labels.get(&h)) {
+            return Some(SensitiveMatch {
+                label: label.clone(),
+                kind: *kind,
+            });
+        }
+        // A pack's path rule: shown through the secrets redactor, like config globs.
+        let label = (self.pack.as_ref()?.0)(rel)?;
         Some(SensitiveMatch {
-            label: label.clone(),
-            kind: *kind,
+            label,
+            kind: SensitiveKind::Guarded,
         })
     }
 }
@@ -384,7 +398,11 @@ mod tests {
             glob: "deploy/*.sh".into(),
             label: "deploy script".into(),
         }];
-        let (m, errors) = SensitiveMatcher::new(Path::new("/ws"), &extra);
+        let pack = super::super::PackMatcher(std::sync::Arc::new(|p: &Path| {
+            p.starts_with("payments")
+                .then(|| "payments code (team pack)".to_string())
+        }));
+        let (m, errors) = SensitiveMatcher::new(Path::new("/ws"), &extra, Some(pack));
         assert!(errors.is_empty(), "{errors:?}");
         m
     }
@@ -412,6 +430,7 @@ mod tests {
                 Some("overwatch rules or config"),
             ),
             ("deploy/release.sh", Some("deploy script")),
+            ("payments/ledger.py", Some("payments code (team pack)")),
             ("src/main.rs", None),
             ("README.md", None),
             ("production.md", None),

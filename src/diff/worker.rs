@@ -85,7 +85,8 @@ impl Worker {
         tx: mpsc::Sender<DiffEvent>,
         mut watcher: RecommendedWatcher,
     ) -> Self {
-        let (sensitive, mut errors) = SensitiveMatcher::new(&root, &options.extra_sensitive);
+        let (sensitive, mut errors) =
+            SensitiveMatcher::new(&root, &options.extra_sensitive, options.pack_rules.clone());
         let mut filter = WorkspaceFilter::new(&root);
         let mut watched = BTreeSet::from([PathBuf::new()]);
         let files = scan_and_watch(
