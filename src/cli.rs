@@ -43,6 +43,9 @@ overwatch exits with the agent's exit code (128+signal if a signal killed it)."
     /// PATH shim entry (normally reached by invoking the binary as a guarded program's name).
     #[command(hide = true)]
     Shim(ShimArgs),
+    /// Watch a workspace and print its diff events as JSON lines (debugging, tests, benchmarks).
+    #[command(hide = true)]
+    DiffWatch(DiffWatchArgs),
     /// Internal: the exec-gate shim run in the agent's PTY (installs the seccomp filter, hands
     /// the listener to overwatch, execs the agent).
     #[command(name = "__exec-shim", hide = true)]
@@ -58,6 +61,10 @@ overwatch exits with the agent's exit code (128+signal if a signal killed it)."
     Completions(CompletionsArgs),
     /// Print the man page (roff): `overwatch man | man -l -`.
     Man,
+    /// Replay a recorded session (a cast file or a session id) with its decision timeline.
+    Replay(ReplayArgs),
+    /// List recorded sessions, newest first.
+    Sessions(SessionsArgs),
 }
 
 /// Arguments of `overwatch config`.
@@ -186,6 +193,51 @@ pub struct ShimArgs {
     /// Its arguments.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub args: Vec<String>,
+}
+
+/// Arguments of the hidden `overwatch diff-watch`.
+#[derive(Debug, Args)]
+pub struct DiffWatchArgs {
+    /// The workspace to watch.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Files larger than this many bytes are not read or diffed (default 1 MiB).
+    #[arg(long)]
+    pub max_file_bytes: Option<u64>,
+    /// Debounce window in milliseconds (default 50).
+    #[arg(long)]
+    pub debounce_ms: Option<u64>,
+    /// More deletions than this within 2 s raise a mass-delete warning (default 50).
+    #[arg(long)]
+    pub mass_delete_threshold: Option<usize>,
+    /// Extra sensitive-file glob (gitignore syntax); repeatable.
+    #[arg(long = "sensitive", value_name = "GLOB")]
+    pub sensitive: Vec<String>,
+}
+
+/// Arguments of `overwatch replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// A cast file (asciicast v1/v2/v3) or a session id from `overwatch sessions`.
+    #[arg(value_name = "PATH|SESSION_ID")]
+    pub target: String,
+    /// Print the screen text at time T (seconds, `mm:ss` or `hh:mm:ss`) and exit.
+    #[arg(long, value_name = "T")]
+    pub dump_at: Option<String>,
+    /// Compress pauses longer than this many seconds (overrides the cast header's limit).
+    #[arg(short = 'i', long, value_name = "SECS")]
+    pub idle_time_limit: Option<f64>,
+    /// Initial playback speed.
+    #[arg(short, long, default_value_t = 1.0)]
+    pub speed: f64,
+}
+
+/// Arguments of `overwatch sessions`.
+#[derive(Debug, Args)]
+pub struct SessionsArgs {
+    /// Print a JSON array instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of the hidden `overwatch __exec-shim` (see `gate::exec`).

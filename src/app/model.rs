@@ -162,6 +162,8 @@ pub struct Model {
     pub notice: Option<String>,
     /// Something visible changed since the last draw.
     pub dirty: bool,
+    /// The Diff tab: workspace changes from the diff watcher.
+    pub diff: crate::diff::state::DiffState,
 }
 
 /// What a new [`Model`] is built from.
@@ -212,6 +214,7 @@ impl Model {
             quit: None,
             notice: None,
             dirty: true,
+            diff: crate::diff::state::DiffState::default(),
         }
     }
 

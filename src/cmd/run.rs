@@ -71,6 +71,8 @@ pub struct Settings {
     pub confirm_timeout: Option<Duration>,
     /// Remove detected credential variables from the agent's environment.
     pub scrub_env: bool,
+    /// The workspace watcher's options (root = `cwd`, `[diff]` of the config).
+    pub diff: crate::diff::DiffOptions,
 }
 
 /// Resolves `overwatch run` args against the config: prefix key, theme (`NO_COLOR` honoured),
@@ -106,12 +108,14 @@ pub fn settings(args: RunArgs) -> anyhow::Result<Settings> {
     let timeout_secs = args
         .confirm_timeout
         .unwrap_or(config.gate.confirm_timeout_secs);
+    let diff = crate::diff::DiffOptions::from_config(&cwd, &config.diff);
     Ok(Settings {
         engine,
         exec_gate,
         confirm_timeout: (timeout_secs > 0).then(|| Duration::from_secs(timeout_secs)),
         scrub_env: args.scrub_env,
         argv: args.command,
+        diff,
         cwd,
         env: Vec::new(),
         keymap: Keymap::new(prefix),
@@ -181,6 +185,7 @@ pub fn supervise(settings: Settings) -> anyhow::Result<ExitCode> {
     let mut gate_config = GateConfig::new(gate::server::new_session_id(), settings.argv.clone());
     gate_config.confirm_timeout = settings.confirm_timeout;
     let agent_path = agent_env.get("PATH").cloned().unwrap_or_default();
+    let settings_engine = settings.engine.clone();
     let evaluator = Arc::new(RulesEvaluator::new(settings.engine, probe.home.clone()));
     let agent_gate = gate::session::start(
         runtime.handle(),
@@ -318,6 +323,32 @@ pub fn supervise(settings: Settings) -> anyhow::Result<ExitCode> {
             }
         }
     });
+    // Live diffs of the workspace (the agent's cwd). A watcher that cannot start (e.g. the inotify
+    // watch limit) costs the Diff tab, not the session: say so in the status bar.
+    let mut diff_options = settings.diff.clone();
+    let sensitive_engine = settings_engine.clone();
+    diff_options.pack_rules = Some(crate::diff::PackMatcher(Arc::new(move |p| {
+        sensitive_engine.sensitive_path(p).map(|m| m.message)
+    })));
+    let diff_watcher = match crate::diff::watcher::spawn(diff_options) {
+        Ok((watcher, mut diff_events)) => {
+            // Both channels are bounded: when the loop stalls this task waits, and so does the
+            // watcher thread behind it.
+            let diff_tx = side_tx.clone();
+            runtime.spawn(async move {
+                while let Some(event) = diff_events.recv().await {
+                    if diff_tx.send(Event::Diff(Box::new(event))).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            Some(watcher)
+        }
+        Err(err) => {
+            model.notice = Some(format!("diff watcher: {err}"));
+            None
+        }
+    };
     drop(side_tx);
 
     let outcome = run_tui(
@@ -328,6 +359,7 @@ pub fn supervise(settings: Settings) -> anyhow::Result<ExitCode> {
         side_rx,
         settings.options,
     );
+    drop(diff_watcher);
 
     // The terminal is already restored (the guard dropped inside run_tui): shut the agent down.
     if model.agent.state == AgentState::Paused {
