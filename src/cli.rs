@@ -36,6 +36,9 @@ text.\n\n\
 overwatch exits with the agent's exit code (128+signal if a signal killed it)."
     )]
     Run(RunArgs),
+    /// A scripted agent session against a throw-away production-shaped environment: see the
+    /// context bar, the diffs, the warnings and the confirmation modals, and decide.
+    Demo(DemoArgs),
     /// Print the detected context and credentials, with the reason for each tier verdict.
     Env(EnvArgs),
     /// Agent hook adapters (stdin hook JSON → decision JSON) and their installer.
@@ -140,6 +143,29 @@ pub struct RunArgs {
         value_name = "CMD"
     )]
     pub command: Vec<String>,
+}
+
+/// Arguments of `overwatch demo`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The demo builds a temp dir with a production kubeconfig (context prod-eu), an AWS \
+profile for a production account, terraform workspace `prod`, a git repo whose `main` is protected, a \
+.env with planted credentials and a flags.toml saying Flagsmith is the live flag provider. A scripted \
+agent then edits files, runs tests, and tries kubectl delete, terraform destroy, DROP TABLE, a flag \
+toggle in the old provider and a force push. Every gate is the real one; programs that cannot reach a \
+fake production offline are stand-ins that print what they would have done. Nothing outside the temp \
+dir is touched; it is removed on exit unless --keep."
+)]
+pub struct DemoArgs {
+    /// Keep the demo's temp dir after exit (its path is printed).
+    #[arg(long)]
+    pub keep: bool,
+    /// Theme (see `overwatch config themes`).
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+    /// Seconds the demo agent pauses between steps.
+    #[arg(long, value_name = "SECS", default_value_t = 1.2)]
+    pub pause: f64,
 }
 
 /// Arguments of `overwatch env`.

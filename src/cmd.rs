@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod config;
+pub mod demo;
 pub mod diff_watch;
 pub mod env;
 pub mod exec_shim;

@@ -34,6 +34,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Run(args) => cmd::run::main(args),
         cli::Command::Env(args) => cmd::env::main(args),
+        cli::Command::Demo(args) => cmd::demo::main(args),
         cli::Command::Hook(args) => cmd::hook::main(args),
         cli::Command::Shim(args) => cmd::shim::main(args),
         cli::Command::Config(args) => cmd::config::main(args),

@@ -131,13 +131,24 @@ pub fn settings(args: RunArgs) -> anyhow::Result<Settings> {
 /// Runs the supervisor; returns the agent's exit code (128+signal if it died by a signal), or
 /// 128+N if overwatch itself was stopped by signal N.
 pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
-    supervise(settings(args)?)
+    Ok(ExitCode::from(supervise(settings(args)?)?.code))
+}
+
+/// What a finished session leaves behind, for summaries (`overwatch demo`).
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// overwatch's exit code: the agent's (128+signal), or 128+N if overwatch was signalled.
+    pub code: u8,
+    /// The session's public id (`overwatch replay ID`).
+    pub session_id: String,
+    /// Where every decision was recorded.
+    pub audit_path: PathBuf,
 }
 
 /// Runs one supervised session in the current terminal: spawns the agent in a PTY sized to the
 /// agent pane, runs the app loop, restores the terminal, shuts the agent down (reporting leftover
 /// processes on stderr) and returns overwatch's exit code.
-pub fn supervise(settings: Settings) -> anyhow::Result<ExitCode> {
+pub fn supervise(settings: Settings) -> anyhow::Result<Outcome> {
     anyhow::ensure!(
         std::io::IsTerminal::is_terminal(&std::io::stdout())
             && std::io::IsTerminal::is_terminal(&std::io::stdin()),
@@ -379,7 +390,11 @@ pub fn supervise(settings: Settings) -> anyhow::Result<ExitCode> {
         // Quit while it ran: whatever closing the PTY (or the SIGKILL) did to it.
         _ => report.status.map_or(128 + libc::SIGKILL as u8, exit_code),
     };
-    Ok(ExitCode::from(code))
+    Ok(Outcome {
+        code,
+        session_id: agent_gate.server.session_id().to_string(),
+        audit_path: agent_gate.server.audit_path().to_path_buf(),
+    })
 }
 
 /// The colours the agent pane reports to OSC 10/11 queries (agents pick light or dark styles from
