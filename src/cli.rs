@@ -38,6 +38,15 @@ overwatch exits with the agent's exit code (128+signal if a signal killed it)."
     Run(RunArgs),
     /// Print the detected context and credentials, with the reason for each tier verdict.
     Env(EnvArgs),
+    /// Internal: the exec-gate shim run in the agent's PTY (installs the seccomp filter, hands
+    /// the listener to overwatch, execs the agent).
+    #[command(name = "__exec-shim", hide = true)]
+    ExecShim(ExecShimArgs),
+    /// Evaluate one command against the rules and the current context; exit code = decision
+    /// (0 allow/warn, 10 confirm, 11 deny, 2 usage or rule-pack error).
+    Check(CheckArgs),
+    /// Manage and test rule packs: list, test, lint, explain, trust.
+    Rules(RulesArgs),
     /// Show the effective configuration, its file, or the available themes.
     Config(ConfigArgs),
     /// Print shell completions: `overwatch completions bash > /etc/bash_completion.d/overwatch`.
@@ -113,4 +122,78 @@ pub struct EnvArgs {
     /// Extra rule packs or directories (their tier pins and custom probes apply).
     #[arg(long = "rules", value_name = "PATH")]
     pub rules: Vec<PathBuf>,
+}
+
+/// Arguments of the hidden `overwatch __exec-shim` (see `gate::exec`).
+#[derive(Debug, Args)]
+pub struct ExecShimArgs {
+    /// overwatch's private socket that receives the seccomp listener fd.
+    #[arg(long, value_name = "PATH")]
+    pub listener_socket: PathBuf,
+    /// The agent command and its arguments, after `--`.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
+    pub command: Vec<String>,
+}
+
+/// Arguments of `overwatch check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Print JSON: `{"decision", "commands": [{"argv", "target", "tier", "rules": [{"id", "pack", "action", "message"}]}]}`.
+    #[arg(long)]
+    pub json: bool,
+    /// Extra rule packs or directories (team layer).
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// The command as a shell string (as an agent hook sees it).
+    #[arg(long, value_name = "STRING", conflicts_with = "argv")]
+    pub command: Option<String>,
+    /// The command as an argv, after `--` (as a PATH shim or the exec gate sees it).
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGV"
+    )]
+    pub argv: Vec<String>,
+}
+
+/// Arguments of `overwatch rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Extra rule packs or directories (team layer).
+    #[arg(long = "rules", value_name = "PATH", global = true)]
+    pub rules: Vec<PathBuf>,
+    /// `list`: also list every rule.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+    #[command(subcommand)]
+    pub command: RulesCommand,
+}
+
+/// `overwatch rules` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List loaded packs (layer, trust, counts); `-v` lists every rule.
+    List,
+    /// Run every pack's embedded examples (built-ins plus PATHS, or the configured layers).
+    Test {
+        /// Pack files or directories to test with the built-ins.
+        paths: Vec<PathBuf>,
+    },
+    /// Check packs for problems (unknown placeholders, duplicate ids, rules without examples).
+    Lint,
+    /// Show the parse, unwrapping steps, target and every rule that fired for a command.
+    Explain {
+        /// The command string.
+        command: String,
+    },
+    /// Trust a project pack (records its SHA-256; editing the file revokes trust).
+    Trust {
+        /// The pack file.
+        path: PathBuf,
+    },
 }

@@ -7,6 +7,7 @@ mod config;
 mod context;
 mod demo;
 mod diag;
+mod gate;
 mod rules;
 pub mod session;
 mod terminal;
@@ -22,6 +23,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Run(args) => cmd::run::main(args),
         cli::Command::Env(args) => cmd::env::main(args),
+        cli::Command::ExecShim(args) => cmd::exec_shim::main(args),
+        cli::Command::Check(args) => cmd::check::main(args),
+        cli::Command::Rules(args) => cmd::rules::main(args),
         cli::Command::Config(args) => cmd::config::main(args),
         cli::Command::Completions(args) => cmd::config::completions(args),
         cli::Command::Man => cmd::config::man(),

@@ -158,7 +158,9 @@ impl Widget for TerminalView<'_> {
                     out.set_symbol(" ");
                     continue;
                 }
-                if cell.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER) || cell.c == '\0' {
+                // alacritty keeps a '\t' in the cell where a tab started (for copying); like any
+                // other control character it draws as a blank (ratatui rejects control symbols).
+                if cell.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER) || cell.c.is_control() {
                     out.set_symbol(" ");
                     continue;
                 }
@@ -226,6 +228,17 @@ mod tests {
     fn renders_cells_colours_modifiers_and_wide_chars() {
         let m = styled_model();
         insta::assert_snapshot!(format!("{:?}", render(&m, None, 24, 6)));
+    }
+
+    /// Regression: `ls` in a terminal aligns columns with tabs, and alacritty stores the '\t' in
+    /// the cell; drawing it made ratatui panic ("control character passed to cell_width").
+    #[test]
+    fn tabs_and_control_characters_draw_as_blanks() {
+        let mut model = TerminalModel::new(PaneSize { cols: 20, rows: 2 }, 0);
+        model.feed(b"a\tb\x01c");
+        let buf = render(&model, None, 20, 2);
+        let row: String = (0..20).map(|x| buf[(x, 0)].symbol().to_owned()).collect();
+        assert_eq!(row.trim_end(), "a       bc");
     }
 
     #[test]

@@ -1,0 +1,227 @@
+//! Exec-gate overhead per exec (issue 6's measure): `/bin/true` × N in a bash loop, without the
+//! gate, under the gate with a trivial `decide`, and under the gate with the real rule engine
+//! (`rules::Engine` with the built-in packs, the session's context detected once, each exec's
+//! cwd and env overlaid on it, as the app does). All in one run, interleaved, several rounds.
+//!
+//! Run: `cargo bench --bench exec_gate` (add `--profile dev` to reuse debug deps: an upper bound).
+//!
+//! Three figures, because wall time on a shared machine is noisy:
+//! - wall per exec, `(T(N) - T(0)) / N` so the shim's start-up is not counted (the issue's
+//!   measure; compare with and without the gate);
+//! - hold time: how long overwatch held each exec, notification received → answered (the
+//!   latency the gate adds on top of the kernel's notification round trip), median and p99;
+//! - overwatch CPU per exec (`getrusage(RUSAGE_SELF)`: the receiver and worker threads).
+
+// The modules are shared with the binary (no library target). When clippy checks this bench
+// with `cfg(test)` but no test harness, the modules' `#[test]` functions vanish and their
+// imports look unused: that build only.
+#[allow(dead_code)]
+#[cfg_attr(test, allow(unused_imports))]
+#[path = "../src"]
+mod sources {
+    pub mod context;
+    pub mod gate {
+        pub mod exec;
+    }
+    pub mod rules;
+}
+// `rules` refers to `crate::context` and `crate::rules`.
+use sources::{context, gate, rules};
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use gate::exec::handoff::{ExecGateListener, Handoff, wrap_argv};
+use gate::exec::identify::ProgramIndex;
+use gate::exec::serve::{ExecEvent, ExecGateConfig, serve};
+use gate::exec::{ExecRequest, ExecVerdict};
+
+const OVERWATCH: &str = env!("CARGO_BIN_EXE_overwatch");
+const EXECS: usize = 1000;
+const ROUNDS: usize = 5;
+
+type Decide = Arc<dyn Fn(&ExecRequest) -> ExecVerdict + Send + Sync>;
+
+fn script(n: usize) -> String {
+    format!("for i in $(seq {n}); do /bin/true; done")
+}
+
+fn run_plain(n: usize) -> Duration {
+    let start = Instant::now();
+    let status = Command::new("bash")
+        .args(["-c", &script(n)])
+        .stdout(Stdio::null())
+        .status()
+        .expect("running bash");
+    assert!(status.success());
+    start.elapsed()
+}
+
+/// One gated run: wall time, hold times of the answered execs, overwatch CPU time.
+struct Gated {
+    wall: Duration,
+    holds: Vec<Duration>,
+    decides: Vec<Duration>,
+    cpu: Duration,
+}
+
+fn cpu_time() -> Duration {
+    let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF)
+        .expect("getrusage");
+    let tv =
+        |t: nix::sys::time::TimeVal| Duration::new(t.tv_sec() as u64, t.tv_usec() as u32 * 1000);
+    tv(usage.user_time()) + tv(usage.system_time())
+}
+
+fn run_gated(n: usize, decide: &Decide, config: &ExecGateConfig) -> Gated {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let listener = ExecGateListener::bind_in(tmp.path()).expect("binding");
+    let argv = ["bash".to_string(), "-c".to_string(), script(n)];
+    let wrapped = wrap_argv(Path::new(OVERWATCH), listener.socket_path(), &argv);
+    let holds = Arc::new(Mutex::new(Vec::with_capacity(n + 4)));
+    let holds_in = Arc::clone(&holds);
+    let decides = Arc::new(Mutex::new(Vec::with_capacity(n + 4)));
+    let decides_in = Arc::clone(&decides);
+    let cpu_before = cpu_time();
+    let start = Instant::now();
+    let mut child = Command::new(&wrapped[0])
+        .args(&wrapped[1..])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawning the shim");
+    let Ok(Handoff::Listener(fd)) = listener.accept_fd(Duration::from_secs(30), Some(child.id()))
+    else {
+        panic!("the exec gate could not be installed here");
+    };
+    let decide = Arc::clone(decide);
+    let handle = serve(
+        fd,
+        config.clone(),
+        move |request| {
+            let start = Instant::now();
+            let verdict = decide(request);
+            if let Ok(mut decides) = decides_in.lock() {
+                decides.push(start.elapsed());
+            }
+            verdict
+        },
+        move |event| {
+            if let ExecEvent::Decided { latency, .. } = event
+                && let Ok(mut holds) = holds_in.lock()
+            {
+                holds.push(latency);
+            }
+        },
+    )
+    .expect("serving");
+    let status = child.wait().expect("waiting for bash");
+    let wall = start.elapsed();
+    assert!(status.success());
+    let stats = handle.join();
+    let cpu = cpu_time() - cpu_before;
+    assert!(stats.allowed as usize > n, "{stats:?}");
+    let holds = holds.lock().map(|h| h.clone()).unwrap_or_default();
+    let decides = decides.lock().map(|d| d.clone()).unwrap_or_default();
+    Gated {
+        wall,
+        holds,
+        decides,
+        cpu,
+    }
+}
+
+/// The real rule engine, as the app would call it from the exec gate's `decide`, and the index
+/// of its guarded programs for recognising copies.
+fn engine_decide() -> (Decide, ExecGateConfig) {
+    let engine = rules::Engine::load(&rules::LoadOptions {
+        builtin: true,
+        ..rules::LoadOptions::default()
+    })
+    .expect("loading the built-in rule packs");
+    let knowledge = engine.knowledge();
+    let session = context::ProbeEnv {
+        home: dirs::home_dir().expect("a home directory"),
+        cwd: std::env::current_dir().expect("a working directory"),
+        env: std::env::vars().collect(),
+    };
+    let ambient = context::detect(&session, &knowledge);
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let config = ExecGateConfig {
+        programs: Some(Arc::new(ProgramIndex::from_path(
+            engine.guarded_programs(),
+            &path,
+        ))),
+        ..ExecGateConfig::default()
+    };
+    let decide = Arc::new(move |request: &ExecRequest| {
+        let mut probe = session.clone();
+        probe.cwd = request.cwd.clone();
+        probe.env.extend(request.env.iter().cloned());
+        let env = rules::EvalEnv {
+            ambient: &ambient,
+            probe: &probe,
+            knowledge: &knowledge,
+        };
+        let input = rules::CommandInput::Argv(request.argv_for_rules());
+        match engine.evaluate(&input, &env).decision {
+            rules::Decision::Allow | rules::Decision::Warn => ExecVerdict::Allow,
+            other => ExecVerdict::Deny(format!("rules: {other}")),
+        }
+    });
+    (decide, config)
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+fn percentile(mut xs: Vec<Duration>, p: f64) -> f64 {
+    xs.sort();
+    let index = ((xs.len() - 1) as f64 * p).round() as usize;
+    xs[index].as_secs_f64() * 1e6
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo test --benches` lists benches; nothing to list here.
+    }
+    let trivial: Decide = Arc::new(|_: &ExecRequest| ExecVerdict::Allow);
+    let (engine, config) = engine_decide();
+    let per_exec =
+        |t_n: Duration, t_0: Duration| (t_n.as_secs_f64() - t_0.as_secs_f64()) * 1e6 / EXECS as f64;
+    let mut plain = Vec::new();
+    let mut walls = [Vec::new(), Vec::new()];
+    let mut holds = [Vec::new(), Vec::new()];
+    let mut decides = [Vec::new(), Vec::new()];
+    let mut cpus = [Vec::new(), Vec::new()];
+    for _ in 0..ROUNDS {
+        plain.push(per_exec(run_plain(EXECS), run_plain(0)));
+        for (i, decide) in [&trivial, &engine].into_iter().enumerate() {
+            let empty = run_gated(0, decide, &config);
+            let full = run_gated(EXECS, decide, &config);
+            walls[i].push(per_exec(full.wall, empty.wall));
+            cpus[i].push(per_exec(full.cpu, empty.cpu));
+            holds[i].extend(full.holds);
+            decides[i].extend(full.decides);
+        }
+    }
+    let plain = median(plain);
+    println!("exec gate: /bin/true x {EXECS} in a bash loop, {ROUNDS} rounds (µs per exec)");
+    println!("  without the gate: wall {plain:.1} (median)");
+    for (i, name) in ["trivial decide", "rule engine"].into_iter().enumerate() {
+        let wall = median(walls[i].clone());
+        println!(
+            "  gate, {name:<14}: wall {wall:.1} (+{:.1}); held median {:.1}, p99 {:.1} \
+             (decide median {:.1}); overwatch CPU {:.1}",
+            wall - plain,
+            percentile(holds[i].clone(), 0.5),
+            percentile(holds[i].clone(), 0.99),
+            percentile(decides[i].clone(), 0.5),
+            median(cpus[i].clone()),
+        );
+    }
+    println!("  target: ≤ +100 µs per exec with the real rule engine");
+}

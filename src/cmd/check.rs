@@ -1,0 +1,91 @@
+//! `overwatch check [--json] [--rules P]… (--command STRING | -- ARGV…)`: evaluate one command
+//! against the rule packs and the current context. Exit code = decision (0 allow/warn, 10
+//! confirm, 11 deny); 2 for usage or rule-pack errors.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use crate::cli::CheckArgs;
+use crate::context::{self, ProbeEnv};
+use crate::rules::{CommandInput, Engine, EvalEnv, Evaluation, LoadOptions};
+
+/// The probe input for this process: real HOME, cwd and environment.
+pub fn current_probe_env() -> anyhow::Result<ProbeEnv> {
+    Ok(ProbeEnv {
+        home: dirs::home_dir().context("finding the home directory")?,
+        cwd: std::env::current_dir().context("reading the current directory")?,
+        env: std::env::vars().collect(),
+    })
+}
+
+/// Loads the engine for a CLI command: standard layers plus `--rules` paths. A pack error is
+/// rendered with miette (file:line:column and a caret) and becomes exit code 2.
+pub fn load_engine(probe: &ProbeEnv, team: Vec<std::path::PathBuf>) -> Result<Engine, ExitCode> {
+    let opts = LoadOptions::standard(&probe.cwd, team);
+    Engine::load(&opts).map_err(|e| {
+        eprintln!("{:?}", miette::Report::new(e));
+        ExitCode::from(2)
+    })
+}
+
+/// Runs `overwatch check`.
+pub fn main(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let input = match (&args.command, args.argv.is_empty()) {
+        (Some(s), true) => CommandInput::Shell(s.clone()),
+        (None, false) => CommandInput::Argv(args.argv.clone()),
+        _ => {
+            eprintln!("overwatch check: give exactly one of --command 'STRING' or -- ARGV…");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let probe = current_probe_env()?;
+    let engine = match load_engine(&probe, args.rules.clone()) {
+        Ok(e) => e,
+        Err(code) => return Ok(code),
+    };
+    let knowledge = engine.knowledge();
+    let ambient = context::detect(&probe, &knowledge);
+    let env = EvalEnv {
+        ambient: &ambient,
+        probe: &probe,
+        knowledge: &knowledge,
+    };
+    let eval = engine.evaluate(&input, &env);
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer(&mut out, &eval).context("writing JSON")?;
+        writeln!(out)?;
+    } else {
+        out.write_all(render(&eval).as_bytes())?;
+    }
+    Ok(ExitCode::from(eval.decision.exit_code()))
+}
+
+/// Human-readable summary: the decision, then each command with its target and fired rules.
+pub fn render(eval: &Evaluation) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let _ = writeln!(s, "{}", eval.decision);
+    for c in &eval.commands {
+        if c.rules.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            s,
+            "  {}  [{} {} ({})]",
+            c.argv.join(" "),
+            c.decision,
+            c.target.name,
+            c.tier
+        );
+        for r in &c.rules {
+            let _ = writeln!(s, "    {} {}: {}", r.action, r.id, r.message);
+        }
+    }
+    for n in &eval.notes {
+        let _ = writeln!(s, "  note: {n}");
+    }
+    s
+}

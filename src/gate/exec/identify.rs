@@ -1,0 +1,185 @@
+//! Recognising a guarded program under another name: `cp /usr/bin/git ./mygit`, a hard link, or
+//! a symlink `~/bin/k -> kubectl`. Rules match programs by name, so without this a copied binary
+//! would be judged as an unknown program.
+//!
+//! Built once per session from the rule engine's guarded program names and the agent's `PATH`:
+//! each found program is remembered by inode and by size. Per exec, an inode match is free; a
+//! size match (rare unless the file is a copy) costs one SHA-256 of both files, and the
+//! original's digest is cached.
+//!
+//! **Invariant:** a program is identified only by identity (same inode) or identical bytes,
+//! never by a guess; anything that cannot be read is simply not identified.
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+use sha2::{Digest, Sha256};
+
+use super::gather::{ExecFile, FileId};
+
+/// Largest file compared by content (bigger guarded binaries are matched by inode only).
+const MAX_HASHED_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Guarded programs found on `PATH`, by inode and by size.
+#[derive(Debug, Default)]
+pub struct ProgramIndex {
+    by_inode: HashMap<FileId, String>,
+    by_size: HashMap<u64, Vec<(PathBuf, String)>>,
+    /// SHA-256 of each candidate, computed on first need (`None`: unreadable).
+    digests: Mutex<HashMap<PathBuf, Option<[u8; 32]>>>,
+}
+
+impl ProgramIndex {
+    /// Looks up each of `names` (e.g. the rule engine's `guarded_programs()`) in every directory
+    /// of `path_var` (a `PATH` value), following symlinks.
+    pub fn from_path<S: AsRef<str>>(names: impl IntoIterator<Item = S>, path_var: &OsStr) -> Self {
+        let mut index = ProgramIndex::default();
+        let dirs: Vec<PathBuf> = std::env::split_paths(path_var).collect();
+        for name in names {
+            let name = name.as_ref();
+            if name.is_empty() || name.contains('/') {
+                continue;
+            }
+            for dir in &dirs {
+                let candidate = dir.join(name);
+                let Ok(meta) = std::fs::metadata(&candidate) else {
+                    continue;
+                };
+                if !meta.is_file() || meta.permissions().mode() & 0o111 == 0 {
+                    continue;
+                }
+                let id = (meta.dev(), meta.ino());
+                if index.by_inode.insert(id, name.to_string()).is_none() {
+                    index
+                        .by_size
+                        .entry(meta.size())
+                        .or_default()
+                        .push((candidate, name.to_string()));
+                }
+            }
+        }
+        index
+    }
+
+    /// How many distinct program files are indexed.
+    pub fn len(&self) -> usize {
+        self.by_inode.len()
+    }
+
+    /// Whether nothing was found.
+    pub fn is_empty(&self) -> bool {
+        self.by_inode.is_empty()
+    }
+
+    /// The guarded program `file` is, when `argv0` does not already name it.
+    pub(super) fn identify(&self, argv0: &str, file: &ExecFile) -> Option<String> {
+        let named = Path::new(argv0).file_name().and_then(OsStr::to_str);
+        let found = self
+            .by_inode
+            .get(&file.id)
+            .cloned()
+            .or_else(|| self.same_bytes(file))?;
+        (named != Some(found.as_str())).then_some(found)
+    }
+
+    fn same_bytes(&self, file: &ExecFile) -> Option<String> {
+        let candidates = self.by_size.get(&file.size)?;
+        if file.size > MAX_HASHED_BYTES {
+            return None;
+        }
+        let digest = sha256_file(&file.seen_at).ok()?;
+        candidates
+            .iter()
+            .find(|(path, _)| self.digest_of(path) == Some(digest))
+            .map(|(_, name)| name.clone())
+    }
+
+    fn digest_of(&self, path: &Path) -> Option<[u8; 32]> {
+        let mut digests = self.digests.lock().unwrap_or_else(PoisonError::into_inner);
+        *digests
+            .entry(path.to_path_buf())
+            .or_insert_with(|| sha256_file(path).ok())
+    }
+}
+
+fn sha256_file(path: &Path) -> io::Result<[u8; 32]> {
+    let mut file = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(hasher.finalize().into());
+        }
+        hasher.update(&buf[..n]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::os::unix::fs::symlink;
+
+    use super::*;
+
+    fn exec_file(path: &Path) -> ExecFile {
+        let meta = fs::metadata(path).unwrap();
+        ExecFile {
+            id: (meta.dev(), meta.ino()),
+            size: meta.size(),
+            seen_at: path.to_path_buf(),
+        }
+    }
+
+    fn executable(path: &Path, bytes: &[u8]) {
+        fs::write(path, bytes).unwrap();
+        fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    #[test]
+    fn copies_links_and_symlinks_are_recognised_but_lookalikes_are_not() {
+        let tmp = tempfile::tempdir().unwrap();
+        let bin = tmp.path().join("bin");
+        fs::create_dir(&bin).unwrap();
+        executable(&bin.join("kubectl"), b"#!/bin/sh\necho the real kubectl\n");
+        let index = ProgramIndex::from_path(["kubectl", "helm"], bin.as_os_str());
+        assert_eq!(index.len(), 1, "helm is not installed here");
+
+        let copy = tmp.path().join("k8");
+        fs::copy(bin.join("kubectl"), &copy).unwrap();
+        assert_eq!(
+            index.identify("./k8", &exec_file(&copy)),
+            Some("kubectl".into())
+        );
+
+        let hard = tmp.path().join("kc");
+        fs::hard_link(bin.join("kubectl"), &hard).unwrap();
+        assert_eq!(
+            index.identify("kc", &exec_file(&hard)),
+            Some("kubectl".into())
+        );
+
+        let soft = tmp.path().join("k");
+        symlink(bin.join("kubectl"), &soft).unwrap();
+        assert_eq!(
+            index.identify("k", &exec_file(&soft)),
+            Some("kubectl".into())
+        );
+
+        // Same size, different bytes.
+        let lookalike = tmp.path().join("other");
+        executable(&lookalike, b"#!/bin/sh\necho the fake kubectl\n");
+        assert_eq!(index.identify("other", &exec_file(&lookalike)), None);
+
+        // Already called by its name: nothing to add.
+        assert_eq!(
+            index.identify("/somewhere/kubectl", &exec_file(&copy)),
+            None
+        );
+    }
+}

@@ -1,0 +1,427 @@
+//! Reading another task's memory: strings, pointer arrays, `argv` and selected `envp` entries,
+//! with `pread` on `/proc/PID/mem` through a small page cache.
+//!
+//! **Invariants:** every read is bounded by [`Limits`]; a bound hit is reported as
+//! [`ExecNote::Truncated`], never silently; nothing here decides: an unreadable task is an error
+//! for the caller (which checks whether the notification is still valid and fails closed).
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+
+use super::ExecNote;
+
+/// Bounds on what is read from a task per exec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest path argument read, bytes (Linux `PATH_MAX` = 4096).
+    pub max_path_bytes: usize,
+    /// Longest single argv or env string kept, bytes (Linux `MAX_ARG_STRLEN` = 128 KiB).
+    pub max_arg_bytes: usize,
+    /// Most argv entries read.
+    pub max_args: usize,
+    /// Most argv bytes in total.
+    pub max_argv_bytes: usize,
+    /// Most envp entries scanned for the wanted names.
+    pub max_env: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_path_bytes: 4096,
+            max_arg_bytes: 128 * 1024,
+            max_args: 8192,
+            max_argv_bytes: 1024 * 1024,
+            max_env: 8192,
+        }
+    }
+}
+
+/// Why a task's memory could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum MemError {
+    #[error("reading /proc/{pid}/{what}: {source}")]
+    Proc {
+        pid: u32,
+        what: &'static str,
+        source: io::Error,
+    },
+    #[error("address {0:#x} is not mapped in the task")]
+    Unmapped(u64),
+    #[error("the path argument is a null pointer")]
+    NullPath,
+}
+
+/// Unit of reading and caching: one (small) page. Reads are page-aligned so a read never
+/// straddles a mapped and an unmapped page.
+const PAGE: usize = 4096;
+/// Most pages cached per exec (256 KiB); older pages are dropped first. An exec's argv and env
+/// strings sit in a handful of pages (the caller's heap or its initial stack), but not in
+/// address order, so a page cache turns ~one read per string into ~one read per page.
+const MAX_PAGES: usize = 64;
+
+/// A task's memory, read through `/proc/PID/mem` with a small page cache.
+pub(super) struct RemoteMem {
+    file: File,
+    pid: u32,
+    /// `(page address, bytes)`, oldest first.
+    pages: VecDeque<(u64, Box<[u8]>)>,
+}
+
+impl RemoteMem {
+    /// Opens `/proc/PID/mem` (needs ptrace-attach rights over the task: same uid and, under Yama
+    /// `ptrace_scope=1`, overwatch must be its ancestor).
+    pub fn open(pid: u32) -> Result<Self, MemError> {
+        let file = File::open(format!("/proc/{pid}/mem")).map_err(|source| MemError::Proc {
+            pid,
+            what: "mem",
+            source,
+        })?;
+        Ok(Self::from_file(file, pid))
+    }
+
+    /// Wraps an already open mem file (tests read their own `/proc/self/mem`).
+    pub fn from_file(file: File, pid: u32) -> Self {
+        RemoteMem {
+            file,
+            pid,
+            pages: VecDeque::new(),
+        }
+    }
+
+    /// Reads the page at `page` (page-aligned) into the cache; returns its index.
+    fn load(&mut self, page: u64) -> Result<usize, MemError> {
+        let mut buf = vec![0u8; PAGE].into_boxed_slice();
+        let n = self.file.read_at(&mut buf, page).map_err(|err| {
+            if err.raw_os_error() == Some(libc::EIO) || err.raw_os_error() == Some(libc::EINVAL) {
+                MemError::Unmapped(page)
+            } else {
+                MemError::Proc {
+                    pid: self.pid,
+                    what: "mem",
+                    source: err,
+                }
+            }
+        })?;
+        if n < PAGE {
+            // 0: the task exited (its mm is gone). A page-aligned page-sized read of a mapped
+            // page is never short.
+            return Err(MemError::Unmapped(page));
+        }
+        if self.pages.len() == MAX_PAGES {
+            self.pages.pop_front();
+        }
+        self.pages.push_back((page, buf));
+        Ok(self.pages.len() - 1)
+    }
+
+    /// The bytes from `addr` to the end of its page.
+    fn bytes_at(&mut self, addr: u64) -> Result<&[u8], MemError> {
+        let page = addr & !(PAGE as u64 - 1);
+        let index = match self.pages.iter().position(|(p, _)| *p == page) {
+            Some(index) => index,
+            None => self.load(page)?,
+        };
+        let offset = (addr - page) as usize;
+        Ok(&self.pages[index].1[offset..])
+    }
+
+    /// The NUL-terminated string at `addr`, at most `max` bytes: `Ok((bytes, complete))` where
+    /// `complete` is false if the string was cut at `max`.
+    pub fn read_cstring(&mut self, addr: u64, max: usize) -> Result<(Vec<u8>, bool), MemError> {
+        let mut out = Vec::new();
+        let mut cursor = addr;
+        loop {
+            let chunk = self.bytes_at(cursor)?;
+            let room = max - out.len();
+            if let Some(nul) = memchr::memchr(0, chunk)
+                && nul <= room
+            {
+                out.extend_from_slice(&chunk[..nul]);
+                return Ok((out, true));
+            }
+            if chunk.len() >= room {
+                out.extend_from_slice(&chunk[..room]);
+                return Ok((out, false));
+            }
+            out.extend_from_slice(chunk);
+            cursor += chunk.len() as u64;
+        }
+    }
+
+    /// One pointer of `width` bytes (4 or 8, little-endian as on every ABI we filter).
+    pub fn read_pointer(&mut self, addr: u64, width: usize) -> Result<u64, MemError> {
+        let mut word = [0u8; 8];
+        let mut filled = 0;
+        // Usually one page; an unaligned pointer may straddle two.
+        while filled < width {
+            let bytes = self.bytes_at(addr + filled as u64)?;
+            let take = bytes.len().min(width - filled);
+            word[filled..filled + take].copy_from_slice(&bytes[..take]);
+            filled += take;
+        }
+        Ok(u64::from_le_bytes(word))
+    }
+}
+
+/// Turns bytes into a `String`, noting lossy conversion.
+pub(super) fn text(bytes: Vec<u8>, notes: &mut Vec<ExecNote>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|err| {
+        if !notes.contains(&ExecNote::NotUtf8) {
+            notes.push(ExecNote::NotUtf8);
+        }
+        String::from_utf8_lossy(err.as_bytes()).into_owned()
+    })
+}
+
+fn note_truncated(notes: &mut Vec<ExecNote>) {
+    if !notes.contains(&ExecNote::Truncated) {
+        notes.push(ExecNote::Truncated);
+    }
+}
+
+/// Reads a NULL-terminated array of string pointers (`argv`), within the limits.
+pub(super) fn read_argv(
+    mem: &mut RemoteMem,
+    array: u64,
+    width: usize,
+    limits: &Limits,
+    notes: &mut Vec<ExecNote>,
+) -> Result<Vec<String>, MemError> {
+    let mut argv = Vec::new();
+    if array == 0 {
+        return Ok(argv); // Linux treats a NULL argv as empty.
+    }
+    let mut total = 0usize;
+    for index in 0.. {
+        if index == limits.max_args {
+            note_truncated(notes);
+            break;
+        }
+        let ptr = mem.read_pointer(array + (index * width) as u64, width)?;
+        if ptr == 0 {
+            break;
+        }
+        let room = limits.max_arg_bytes.min(limits.max_argv_bytes - total);
+        let (bytes, complete) = mem.read_cstring(ptr, room)?;
+        total += bytes.len();
+        argv.push(text(bytes, notes));
+        if !complete {
+            note_truncated(notes);
+            break;
+        }
+    }
+    Ok(argv)
+}
+
+/// Scans `envp` for `NAME=value` entries whose name is in `names`, reading only a prefix of the
+/// others.
+pub(super) fn read_env(
+    mem: &mut RemoteMem,
+    array: u64,
+    width: usize,
+    names: &[String],
+    limits: &Limits,
+    notes: &mut Vec<ExecNote>,
+) -> Result<Vec<(String, String)>, MemError> {
+    let mut found = Vec::new();
+    if array == 0 || names.is_empty() {
+        return Ok(found);
+    }
+    let longest = names.iter().map(String::len).max().unwrap_or(0) + 1;
+    for index in 0.. {
+        if index == limits.max_env {
+            note_truncated(notes);
+            break;
+        }
+        let ptr = mem.read_pointer(array + (index * width) as u64, width)?;
+        if ptr == 0 {
+            break;
+        }
+        let (prefix, _) = mem.read_cstring(ptr, longest)?;
+        let Some(eq) = memchr::memchr(b'=', &prefix) else {
+            continue;
+        };
+        if !names.iter().any(|n| n.as_bytes() == &prefix[..eq]) {
+            continue;
+        }
+        let (entry, complete) = mem.read_cstring(ptr, limits.max_arg_bytes)?;
+        if !complete {
+            note_truncated(notes);
+        }
+        let value = entry[eq + 1..].to_vec();
+        let name = String::from_utf8_lossy(&prefix[..eq]).into_owned();
+        found.push((name, text(value, notes)));
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::CString;
+
+    use super::*;
+
+    /// Our own memory as a "task": C strings and a NULL-terminated pointer array.
+    struct Fixture {
+        _strings: Vec<CString>,
+        array: Vec<u64>,
+    }
+
+    fn fixture(items: &[&[u8]]) -> Fixture {
+        let strings: Vec<CString> = items.iter().map(|s| CString::new(*s).unwrap()).collect();
+        let mut array: Vec<u64> = strings.iter().map(|s| s.as_ptr() as u64).collect();
+        array.push(0);
+        Fixture {
+            _strings: strings,
+            array,
+        }
+    }
+
+    fn own_mem() -> RemoteMem {
+        RemoteMem::from_file(File::open("/proc/self/mem").unwrap(), std::process::id())
+    }
+
+    #[test]
+    fn reads_argv_from_task_memory() {
+        let f = fixture(&[b"git", b"push", b"--force", b"origin main"]);
+        let mut notes = vec![];
+        let argv = read_argv(
+            &mut own_mem(),
+            f.array.as_ptr() as u64,
+            8,
+            &Limits::default(),
+            &mut notes,
+        )
+        .unwrap();
+        assert_eq!(argv, ["git", "push", "--force", "origin main"]);
+        assert!(notes.is_empty());
+    }
+
+    #[test]
+    fn reads_a_string_longer_than_one_page() {
+        let long = vec![b'a'; PAGE * 3 + 17];
+        let f = fixture(&[&long]);
+        let (bytes, complete) = own_mem().read_cstring(f.array[0], usize::MAX >> 1).unwrap();
+        assert!(complete);
+        assert_eq!(bytes, long);
+    }
+
+    #[test]
+    fn limits_cut_argv_and_say_so() {
+        let f = fixture(&[b"a", b"b", b"c", b"d"]);
+        let limits = Limits {
+            max_args: 2,
+            ..Limits::default()
+        };
+        let mut notes = vec![];
+        let argv = read_argv(
+            &mut own_mem(),
+            f.array.as_ptr() as u64,
+            8,
+            &limits,
+            &mut notes,
+        )
+        .unwrap();
+        assert_eq!(argv, ["a", "b"]);
+        assert_eq!(notes, [ExecNote::Truncated]);
+
+        let limits = Limits {
+            max_argv_bytes: 5,
+            ..Limits::default()
+        };
+        let f = fixture(&[b"abc", b"defgh"]);
+        let mut notes = vec![];
+        let argv = read_argv(
+            &mut own_mem(),
+            f.array.as_ptr() as u64,
+            8,
+            &limits,
+            &mut notes,
+        )
+        .unwrap();
+        assert_eq!(argv, ["abc", "de"]);
+        assert_eq!(notes, [ExecNote::Truncated]);
+    }
+
+    #[test]
+    fn env_keeps_only_wanted_names_and_never_matches_prefixes() {
+        let f = fixture(&[
+            b"PATH=/usr/bin",
+            b"KUBECONFIG_X=nope",
+            b"KUBECONFIG=/home/u/.kube/prod",
+            b"AWS_PROFILE=prod-admin",
+            b"NOEQUALS",
+        ]);
+        let names = vec!["KUBECONFIG".to_string(), "AWS_PROFILE".to_string()];
+        let mut notes = vec![];
+        let env = read_env(
+            &mut own_mem(),
+            f.array.as_ptr() as u64,
+            8,
+            &names,
+            &Limits::default(),
+            &mut notes,
+        )
+        .unwrap();
+        assert_eq!(
+            env,
+            [
+                ("KUBECONFIG".to_string(), "/home/u/.kube/prod".to_string()),
+                ("AWS_PROFILE".to_string(), "prod-admin".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn non_utf8_is_replaced_and_noted() {
+        let f = fixture(&[b"caf\xe9"]);
+        let mut notes = vec![];
+        let argv = read_argv(
+            &mut own_mem(),
+            f.array.as_ptr() as u64,
+            8,
+            &Limits::default(),
+            &mut notes,
+        )
+        .unwrap();
+        assert_eq!(argv, ["caf\u{fffd}"]);
+        assert_eq!(notes, [ExecNote::NotUtf8]);
+    }
+
+    #[test]
+    fn unmapped_memory_is_an_error_not_an_empty_argv() {
+        let mut notes = vec![];
+        let err = read_argv(&mut own_mem(), 8, 8, &Limits::default(), &mut notes).unwrap_err();
+        assert!(matches!(err, MemError::Unmapped(0)), "{err}");
+    }
+
+    #[test]
+    fn a_pointer_straddling_two_pages_is_assembled() {
+        let buf = vec![0u8; PAGE * 2];
+        let base = buf.as_ptr() as u64;
+        let page_end = (base & !(PAGE as u64 - 1)) + PAGE as u64;
+        let at = page_end - 3;
+        let offset = (at - base) as usize;
+        let mut buf = buf;
+        buf[offset..offset + 8].copy_from_slice(&0x1122_3344_5566_7788u64.to_le_bytes());
+        assert_eq!(
+            own_mem().read_pointer(at, 8).unwrap(),
+            0x1122_3344_5566_7788
+        );
+    }
+
+    #[test]
+    fn thirty_two_bit_pointer_arrays_are_decoded() {
+        // Place a 4-byte pointer array pointing at strings we can address in 32 bits: not
+        // possible for our heap, so check the pointer decoding alone.
+        let words: [u32; 3] = [0x1234_5678, 0x9abc_def0, 0];
+        let mut mem = own_mem();
+        let base = words.as_ptr() as u64;
+        assert_eq!(mem.read_pointer(base, 4).unwrap(), 0x1234_5678);
+        assert_eq!(mem.read_pointer(base + 4, 4).unwrap(), 0x9abc_def0);
+        assert_eq!(mem.read_pointer(base + 8, 4).unwrap(), 0);
+    }
+}

@@ -1,0 +1,504 @@
+//! Answering notifications: one receiver thread (`exec-gate-recv`) polls the listener and hands
+//! each notification to an elastic pool of worker threads (`exec-gate-N`) that read the exec,
+//! call `decide` and answer.
+//!
+//! Why a pool: `decide` blocks while a `confirm` waits for the human. The receiver never calls it,
+//! and a worker is added whenever the queue is longer than the idle workers, so a held exec in
+//! one process never delays execs elsewhere in the tree (up to [`ExecGateConfig::max_workers`]
+//! concurrently held decisions; beyond that new execs queue until one is answered).
+//!
+//! Lifetime: serving continues after the agent exits, for as long as any process of the tree
+//! (e.g. a detached daemon such as Codex's `app-server`) still carries the filter: the
+//! listener reports `POLLHUP` when the last one is reaped, and serving ends. [`ServeHandle::stop`]
+//! ends it early (when overwatch quits); the kernel then fails every later exec in those
+//! processes with `ENOSYS` (no listener) — fail closed.
+//!
+//! **Invariants:** every received notification is answered exactly once (or its task vanished);
+//! the id is re-validated after reading memory and before `decide` (pid reuse / TOCTOU); a
+//! request whose memory cannot be read while still valid is denied.
+
+use std::collections::VecDeque;
+use std::os::fd::{AsFd, OwnedFd};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+
+use super::filter::classify;
+use super::gather::{ExecArgs, ExecFile, FileId, Gathered, gather};
+use super::identify::ProgramIndex;
+pub use super::procmem::Limits;
+use super::reuse::{ReuseKey, reuse_key};
+use super::sys::{self, Response};
+use super::{DEFAULT_ENV_NAMES, ExecRequest, ExecVerdict};
+
+/// Settings of [`serve`].
+#[derive(Debug, Clone)]
+pub struct ExecGateConfig {
+    /// Environment variables read from each exec's `envp` (see [`DEFAULT_ENV_NAMES`]).
+    pub env_names: Vec<String>,
+    /// Read bounds per exec.
+    pub limits: Limits,
+    /// Most worker threads, i.e. most decisions held at once without queueing others.
+    pub max_workers: usize,
+    /// Guarded programs to recognise under other names (copies, links), filling
+    /// [`ExecRequest::program`]; `None` skips identification.
+    pub programs: Option<Arc<ProgramIndex>>,
+}
+
+impl Default for ExecGateConfig {
+    fn default() -> Self {
+        ExecGateConfig {
+            env_names: DEFAULT_ENV_NAMES.iter().map(|s| s.to_string()).collect(),
+            limits: Limits::default(),
+            max_workers: 64,
+            programs: None,
+        }
+    }
+}
+
+/// What happened, for the app (status bar, audit log with `layer: exec`).
+#[derive(Debug, Clone)]
+pub enum ExecEvent {
+    /// An exec was evaluated and answered.
+    Decided {
+        request: Arc<ExecRequest>,
+        verdict: ExecVerdict,
+        /// From receiving the notification to answering it (includes queueing and `decide`):
+        /// the time the exec was held.
+        latency: Duration,
+    },
+    /// The exec could not be read while its notification was still valid, and was denied.
+    Unreadable { pid: u32, error: String },
+    /// The last process carrying the filter is gone; serving has ended.
+    TreeExited,
+    /// The listener failed; serving has ended (later execs fail with ENOSYS).
+    Failed { error: String },
+}
+
+/// Counters, for tests, the bench and a debug view. Invariant once serving is idle:
+/// `received == continued_not_executable + allowed + denied + vanished`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExecGateStats {
+    /// Notifications received from the kernel.
+    pub received: u64,
+    /// PATH-search probes and missing files, continued without evaluation.
+    pub continued_not_executable: u64,
+    /// Evaluated and allowed.
+    pub allowed: u64,
+    /// Denied (by `decide`, or because the exec could not be read).
+    pub denied: u64,
+    /// The task died before we answered.
+    pub vanished: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    received: AtomicU64,
+    continued_not_executable: AtomicU64,
+    allowed: AtomicU64,
+    denied: AtomicU64,
+    vanished: AtomicU64,
+}
+
+impl Counters {
+    fn snapshot(&self) -> ExecGateStats {
+        ExecGateStats {
+            received: self.received.load(Ordering::SeqCst),
+            continued_not_executable: self.continued_not_executable.load(Ordering::SeqCst),
+            allowed: self.allowed.load(Ordering::SeqCst),
+            denied: self.denied.load(Ordering::SeqCst),
+            vanished: self.vanished.load(Ordering::SeqCst),
+        }
+    }
+}
+
+/// A running exec gate. Dropping it stops serving like [`ServeHandle::stop`] (without waiting):
+/// the stop pipe's write end closes and the receiver sees it hang up.
+pub struct ServeHandle {
+    stop: OwnedFd,
+    receiver: JoinHandle<()>,
+    counters: Arc<Counters>,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for ServeHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeHandle")
+            .field("finished", &self.is_finished())
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+impl ServeHandle {
+    /// Current counters.
+    pub fn stats(&self) -> ExecGateStats {
+        self.counters.snapshot()
+    }
+
+    /// Whether serving has ended (the tree exited or the listener failed).
+    pub fn is_finished(&self) -> bool {
+        self.receiver.is_finished()
+    }
+
+    /// Waits until every process carrying the filter is gone and every answer in flight has
+    /// been sent and reported, then returns the final counters. (A `decide` still waiting for a
+    /// human keeps this waiting: use it when the tree has exited, or [`ServeHandle::stop`].)
+    pub fn join(self) -> ExecGateStats {
+        let ServeHandle {
+            stop,
+            receiver,
+            counters,
+            shared,
+        } = self;
+        let _ = receiver.join();
+        let mut pool = shared.pool();
+        while pool.workers > 0 {
+            pool = shared
+                .worker_exited
+                .wait(pool)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        drop(pool);
+        drop(stop);
+        counters.snapshot()
+    }
+
+    /// Stops serving now (overwatch is quitting): queued and later execs of the tree fail with
+    /// `ENOSYS` once the listener closes. Decisions in progress finish on their own threads.
+    pub fn stop(self) -> ExecGateStats {
+        let ServeHandle {
+            stop,
+            receiver,
+            counters,
+            shared: _,
+        } = self;
+        let _ = nix::unistd::write(&stop, b"x");
+        let _ = receiver.join();
+        counters.snapshot()
+    }
+}
+
+type Decide = dyn Fn(&ExecRequest) -> ExecVerdict + Send + Sync;
+type OnEvent = dyn Fn(ExecEvent) + Send + Sync;
+
+struct Shared {
+    listener: OwnedFd,
+    config: ExecGateConfig,
+    decide: Box<Decide>,
+    on_event: Box<OnEvent>,
+    counters: Arc<Counters>,
+    pool: Mutex<Pool>,
+    work: Condvar,
+    /// Notified when a worker thread exits ([`ServeHandle::join`] waits for all of them).
+    worker_exited: Condvar,
+    attempts: Mutex<VecDeque<(Instant, Attempt, ExecVerdict)>>,
+}
+
+/// One task's exec of one file with one argv. A shell searching PATH retries the next directory
+/// after a denied exec; on a merged-/usr system `/bin/psql` is the file `/usr/bin/psql` that was
+/// just denied, so the human is not asked twice for what is the same attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Attempt {
+    pid: u32,
+    file: FileId,
+    argv_cwd: ReuseKey,
+}
+
+impl Attempt {
+    fn new(request: &ExecRequest, file: FileId) -> Self {
+        Attempt {
+            pid: request.pid,
+            file,
+            argv_cwd: reuse_key(&request.argv, &request.cwd),
+        }
+    }
+}
+
+/// How long an attempt's verdict answers that task's retries of the same file.
+const ATTEMPT_WINDOW: Duration = Duration::from_secs(2);
+/// The file id of an exec whose file could not be `stat`ed (never memoised).
+const UNKNOWN_FILE: FileId = (0, 0);
+/// Most remembered attempts.
+const ATTEMPT_CAPACITY: usize = 64;
+
+#[derive(Default)]
+struct Pool {
+    /// Notifications waiting for a worker, with the time they were received.
+    queue: VecDeque<(Instant, libc::seccomp_notif)>,
+    idle: usize,
+    workers: usize,
+    closing: bool,
+}
+
+impl Shared {
+    fn pool(&self) -> MutexGuard<'_, Pool> {
+        // Pool updates are single assignments; a poisoned lock still holds a usable pool.
+        self.pool.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn attempts(&self) -> MutexGuard<'_, VecDeque<(Instant, Attempt, ExecVerdict)>> {
+        // Every mutation is one call on the deque: a poisoned lock still holds a usable deque.
+        self.attempts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The verdict of the same attempt by the same task moments ago (a PATH-search retry).
+    fn recent_verdict(&self, attempt: &Attempt) -> Option<ExecVerdict> {
+        if attempt.file == UNKNOWN_FILE {
+            return None;
+        }
+        let now = Instant::now();
+        let mut attempts = self.attempts();
+        attempts.retain(|(at, _, _)| now.duration_since(*at) <= ATTEMPT_WINDOW);
+        attempts
+            .iter()
+            .find(|(_, a, _)| a == attempt)
+            .map(|(_, _, v)| v.clone())
+    }
+
+    fn remember(&self, attempt: Attempt, verdict: &ExecVerdict) {
+        if attempt.file == UNKNOWN_FILE {
+            return;
+        }
+        let mut attempts = self.attempts();
+        if attempts.len() == ATTEMPT_CAPACITY {
+            attempts.pop_front();
+        }
+        attempts.push_back((Instant::now(), attempt, verdict.clone()));
+    }
+}
+
+/// Serves the listener `fd` (from [`super::handoff::ExecGateListener::accept_fd`]) on named threads until
+/// the tree exits or [`ServeHandle::stop`]. `decide` may block (a held `confirm`); it is called
+/// concurrently from several workers. `on_event` must not block for long (it runs on the
+/// worker that answered).
+pub fn serve(
+    fd: OwnedFd,
+    config: ExecGateConfig,
+    decide: impl Fn(&ExecRequest) -> ExecVerdict + Send + Sync + 'static,
+    on_event: impl Fn(ExecEvent) + Send + Sync + 'static,
+) -> std::io::Result<ServeHandle> {
+    let (stop_read, stop_write) = nix::unistd::pipe().map_err(std::io::Error::from)?;
+    let counters = Arc::new(Counters::default());
+    let shared = Arc::new(Shared {
+        listener: fd,
+        config,
+        decide: Box::new(decide),
+        on_event: Box::new(on_event),
+        counters: Arc::clone(&counters),
+        pool: Mutex::new(Pool::default()),
+        work: Condvar::new(),
+        worker_exited: Condvar::new(),
+        attempts: Mutex::new(VecDeque::new()),
+    });
+    let for_receiver = Arc::clone(&shared);
+    let receiver = thread::Builder::new()
+        .name("exec-gate-recv".into())
+        .spawn(move || receive_loop(&for_receiver, &stop_read))?;
+    Ok(ServeHandle {
+        stop: stop_write,
+        receiver,
+        counters,
+        shared,
+    })
+}
+
+fn receive_loop(shared: &Arc<Shared>, stop: &OwnedFd) {
+    let end = loop {
+        let mut fds = [
+            PollFd::new(shared.listener.as_fd(), PollFlags::POLLIN),
+            PollFd::new(stop.as_fd(), PollFlags::POLLIN),
+        ];
+        match poll(&mut fds, PollTimeout::NONE) {
+            Ok(_) => {}
+            Err(Errno::EINTR) => continue,
+            Err(err) => {
+                break Some(ExecEvent::Failed {
+                    error: format!("polling the exec-gate listener: {err}"),
+                });
+            }
+        }
+        let listener = fds[0].revents().unwrap_or(PollFlags::empty());
+        let stopped = fds[1].revents().is_some_and(|r| !r.is_empty());
+        if stopped {
+            break None;
+        }
+        if listener.contains(PollFlags::POLLIN) {
+            match sys::notif_recv(shared.listener.as_fd()) {
+                Ok(notif) => dispatch(shared, notif),
+                // The task died between the wake-up and the receive, or a signal: nothing owed.
+                Err(Errno::ENOENT | Errno::EINTR) => {}
+                Err(err) => {
+                    break Some(ExecEvent::Failed {
+                        error: format!("receiving an exec notification: {err}"),
+                    });
+                }
+            }
+        } else if listener.intersects(PollFlags::POLLHUP | PollFlags::POLLERR) {
+            break Some(ExecEvent::TreeExited);
+        }
+    };
+    let mut pool = shared.pool();
+    pool.closing = true;
+    drop(pool);
+    shared.work.notify_all();
+    if let Some(event) = end {
+        (shared.on_event)(event);
+    }
+}
+
+/// Queues a notification, adding a worker if none is free to take it.
+fn dispatch(shared: &Arc<Shared>, notif: libc::seccomp_notif) {
+    shared.counters.received.fetch_add(1, Ordering::SeqCst);
+    let mut pool = shared.pool();
+    pool.queue.push_back((Instant::now(), notif));
+    let spawn = pool.queue.len() > pool.idle && pool.workers < shared.config.max_workers.max(1);
+    if spawn {
+        pool.workers += 1;
+        let index = pool.workers;
+        drop(pool);
+        let worker = Arc::clone(shared);
+        let spawned = thread::Builder::new()
+            .name(format!("exec-gate-{index}"))
+            .spawn(move || work_loop(&worker));
+        if spawned.is_err() {
+            // Out of threads: the existing workers drain the queue.
+            shared.pool().workers -= 1;
+            shared.worker_exited.notify_all();
+        }
+    } else {
+        drop(pool);
+    }
+    shared.work.notify_one();
+}
+
+/// Counts a worker out when its thread ends, even by a panic in `on_event`.
+struct WorkerExit<'a>(&'a Shared);
+
+impl Drop for WorkerExit<'_> {
+    fn drop(&mut self) {
+        self.0.pool().workers -= 1;
+        self.0.worker_exited.notify_all();
+    }
+}
+
+fn work_loop(shared: &Shared) {
+    let _exit = WorkerExit(shared);
+    loop {
+        let mut pool = shared.pool();
+        let (received, notif) = loop {
+            if let Some(queued) = pool.queue.pop_front() {
+                break queued;
+            }
+            if pool.closing {
+                return;
+            }
+            pool.idle += 1;
+            pool = shared
+                .work
+                .wait(pool)
+                .unwrap_or_else(PoisonError::into_inner);
+            pool.idle -= 1;
+        };
+        drop(pool);
+        answer(shared, &notif, received);
+    }
+}
+
+/// The guarded program the exec'd file is, if it is one under another name.
+fn identify(config: &ExecGateConfig, request: &ExecRequest, file: &ExecFile) -> Option<String> {
+    let index = config.programs.as_ref()?;
+    let argv0 = request
+        .argv
+        .first()
+        .map_or(request.path.as_str(), String::as_str);
+    index.identify(argv0, file)
+}
+
+/// Reads, validates, decides and answers one notification.
+fn answer(shared: &Shared, notif: &libc::seccomp_notif, received: Instant) {
+    let listener = shared.listener.as_fd();
+    let counters = &shared.counters;
+    let send = |response: Response| -> bool {
+        match sys::notif_send(listener, notif.id, response) {
+            Ok(()) => true,
+            Err(_) => {
+                // ENOENT: the task was killed while we decided. Nothing else can fail here
+                // for a valid id on a live listener.
+                counters.vanished.fetch_add(1, Ordering::SeqCst);
+                false
+            }
+        }
+    };
+    let Some(abi) = classify(notif.data.arch, notif.data.nr) else {
+        // The filter only notifies exec syscalls; anything else is a bug: fail closed.
+        if send(Response::Fail(Errno::EPERM)) {
+            counters.denied.fetch_add(1, Ordering::SeqCst);
+        }
+        return;
+    };
+    let args = ExecArgs::decode(notif.pid, abi, notif.data.args);
+    let gathered = gather(&args, &shared.config.env_names, &shared.config.limits);
+    // The memory we read belongs to the notifying task only if the notification is still
+    // pending now (otherwise the pid may have been reused).
+    if sys::notif_id_valid(listener, notif.id).is_err() {
+        counters.vanished.fetch_add(1, Ordering::SeqCst);
+        return;
+    }
+    match gathered {
+        Ok(Gathered::NotExecutable) => {
+            if send(Response::Continue) {
+                counters
+                    .continued_not_executable
+                    .fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        Ok(Gathered::Request(mut request, file)) => {
+            request.program = identify(&shared.config, &request, &file);
+            let attempt = Attempt::new(&request, file.id);
+            let verdict = match shared.recent_verdict(&attempt) {
+                Some(verdict) => verdict,
+                None => {
+                    // A panicking `decide` must still answer (else the exec hangs): deny.
+                    let decided =
+                        panic::catch_unwind(AssertUnwindSafe(|| (shared.decide)(&request)));
+                    let verdict = decided.unwrap_or_else(|_| {
+                        ExecVerdict::Deny("overwatch failed while deciding (panic)".into())
+                    });
+                    shared.remember(attempt, &verdict);
+                    verdict
+                }
+            };
+            let response = match verdict {
+                ExecVerdict::Allow => Response::Continue,
+                ExecVerdict::Deny(_) => Response::Fail(Errno::EPERM),
+            };
+            if send(response) {
+                let counter = match verdict {
+                    ExecVerdict::Allow => &counters.allowed,
+                    ExecVerdict::Deny(_) => &counters.denied,
+                };
+                counter.fetch_add(1, Ordering::SeqCst);
+                (shared.on_event)(ExecEvent::Decided {
+                    request: Arc::new(*request),
+                    verdict,
+                    latency: received.elapsed(),
+                });
+            }
+        }
+        Err(error) => {
+            if send(Response::Fail(Errno::EPERM)) {
+                counters.denied.fetch_add(1, Ordering::SeqCst);
+                (shared.on_event)(ExecEvent::Unreadable {
+                    pid: notif.pid,
+                    error: error.to_string(),
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,408 @@
+//! Layers and compilation: pack files → rules, path rules, program specs and knowledge.
+//!
+//! Layers, lowest first: built-in < user (`~/.config/overwatch/rules/`) < team (`--rules`,
+//! config) < project (`.overwatch/rules/`). Every matching rule fires and the strictest action
+//! wins; layers matter for `[overrides]`, which change the action of rules from the same or a
+//! lower layer.
+//!
+//! **Invariant:** an untrusted project pack can only tighten: its overrides that lower an action,
+//! its `[[programs]]` (which could re-alias `rm`), its tier pins below production and its probes'
+//! non-production tier mappings are ignored, each with a note.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::Serialize;
+
+use crate::context::{CustomProbe, Tier, TierPin};
+use crate::rules::Decision;
+
+use super::matcher::{FlagPat, Glob, LazyRegex, Rule};
+use super::pack::{self, Access, LoadError, PackFile, PackSource, ProgramSpec};
+
+/// Where a pack was loaded from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layer {
+    Builtin,
+    User,
+    Team,
+    Project,
+}
+
+impl Layer {
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layer::Builtin => "builtin",
+            Layer::User => "user",
+            Layer::Team => "team",
+            Layer::Project => "project",
+        }
+    }
+}
+
+/// A loaded pack's identity, for `rules list`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackInfo {
+    pub name: String,
+    pub version: String,
+    pub description: String,
+    pub origin: String,
+    pub layer: Layer,
+    pub trusted: bool,
+    pub rules: usize,
+    pub paths: usize,
+}
+
+/// A protected-path rule.
+#[derive(Debug, Clone)]
+pub struct PathRule {
+    pub id: String,
+    pub pack: String,
+    pub layer: Layer,
+    pub description: String,
+    pub globs: Vec<Glob>,
+    pub access: Access,
+    pub action: Decision,
+    pub message: String,
+}
+
+/// One pack source to compile, with its layer and trust.
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub source: PackSource,
+    pub layer: Layer,
+    pub trusted: bool,
+}
+
+/// An embedded example kept for `rules test` and load-time checks.
+#[derive(Debug, Clone)]
+pub struct Example {
+    pub rule: String,
+    pub pack: String,
+    pub layer: Layer,
+    pub command: String,
+    pub should_match: bool,
+    pub tier: Tier,
+    /// Where the example is written (for errors): source index and byte span.
+    pub source: usize,
+    pub span: std::ops::Range<usize>,
+}
+
+/// Everything compiled from the packs.
+#[derive(Debug, Default)]
+pub struct Compiled {
+    pub rules: Vec<Rule>,
+    pub paths: Vec<PathRule>,
+    pub programs: HashMap<String, ProgramSpec>,
+    /// alias → canonical program name.
+    pub aliases: HashMap<String, String>,
+    pub pins: Vec<TierPin>,
+    pub probes: Vec<CustomProbe>,
+    pub packs: Vec<PackInfo>,
+    pub examples: Vec<Example>,
+    pub sources: Vec<PackSource>,
+    pub notes: Vec<String>,
+}
+
+fn lower_all(v: &[String]) -> Vec<String> {
+    v.iter().map(|s| s.to_ascii_lowercase()).collect()
+}
+
+/// An `[overrides]` entry waiting to be applied once every pack is compiled.
+struct Override {
+    layer: Layer,
+    untrusted: bool,
+    id: String,
+    pack: String,
+    source: PackSource,
+    span: std::ops::Range<usize>,
+    action: Decision,
+}
+
+/// Compiles sources in order. `validate` compiles every regex now (errors with spans); built-in
+/// packs skip it (CI runs `rules test` over them) so `overwatch check` starts fast.
+pub fn compile(inputs: Vec<Input>) -> Result<Compiled, LoadError> {
+    let mut c = Compiled::default();
+    let mut overrides: Vec<Override> = Vec::new();
+    for (src_idx, input) in inputs.into_iter().enumerate() {
+        let file: PackFile = pack::parse_pack(&input.source)?;
+        let validate = input.layer != Layer::Builtin;
+        let untrusted = input.layer == Layer::Project && !input.trusted;
+        let src = &input.source;
+        let mut ids = HashSet::new();
+        if untrusted && !file.programs.is_empty() {
+            c.notes.push(format!(
+                "{}: [[programs]] ignored: the project pack is not trusted (run `overwatch rules trust`)",
+                src.origin
+            ));
+        }
+        if !untrusted {
+            for p in &file.programs {
+                let name = p.name.to_ascii_lowercase();
+                for a in &p.aliases {
+                    c.aliases.insert(a.to_ascii_lowercase(), name.clone());
+                }
+                let entry = c.programs.entry(name.clone()).or_default();
+                entry.name.clone_from(&name);
+                entry.aliases.extend(p.aliases.iter().cloned());
+                if p.kind.is_some() {
+                    entry.kind = p.kind;
+                }
+                entry.value_options.extend(p.value_options.iter().cloned());
+                entry.no_bundling |= p.no_bundling;
+                entry.sql_options.extend(p.sql_options.iter().cloned());
+                entry.sql_stdin |= p.sql_stdin;
+                let t = &mut entry.target;
+                let s = &p.target;
+                t.context.extend(s.context.iter().cloned());
+                t.kubeconfig.extend(s.kubeconfig.iter().cloned());
+                t.namespace.extend(s.namespace.iter().cloned());
+                t.profile.extend(s.profile.iter().cloned());
+                t.project.extend(s.project.iter().cloned());
+                t.workspace.extend(s.workspace.iter().cloned());
+                t.chdir.extend(s.chdir.iter().cloned());
+                t.host.extend(s.host.iter().cloned());
+                t.database.extend(s.database.iter().cloned());
+                t.environment.extend(s.environment.iter().cloned());
+                t.env.extend(s.env.iter().cloned());
+                t.positional |= s.positional;
+            }
+        }
+        for r in &file.rules {
+            let id = r.id.get_ref().clone();
+            if !ids.insert(id.clone()) {
+                return Err(LoadError::at(
+                    src,
+                    r.id.span(),
+                    format!("duplicate rule id `{id}`"),
+                    "defined twice in this pack",
+                ));
+            }
+            let compile_re = |s: &toml::Spanned<String>| -> Result<LazyRegex, LoadError> {
+                let re = LazyRegex::new(s.get_ref());
+                if validate {
+                    re.validate().map_err(|e| {
+                        LoadError::at(
+                            src,
+                            s.span(),
+                            format!(
+                                "invalid regex in rule `{id}`: {}",
+                                e.lines().last().unwrap_or(&e)
+                            ),
+                            "this regex",
+                        )
+                    })?;
+                }
+                Ok(re)
+            };
+            let args = r
+                .args
+                .iter()
+                .map(compile_re)
+                .collect::<Result<Vec<_>, _>>()?;
+            let not_args = r
+                .not_args
+                .iter()
+                .map(compile_re)
+                .collect::<Result<Vec<_>, _>>()?;
+            let regex = r.regex.as_ref().map(compile_re).transpose()?;
+            let stdin = r
+                .stdin
+                .iter()
+                .map(compile_re)
+                .collect::<Result<Vec<_>, _>>()?;
+            let when_target = r.when.target.as_ref().map(compile_re).transpose()?;
+            let when_not_target = r.when.not_target.as_ref().map(compile_re).transpose()?;
+            let path_globs = r
+                .path_globs
+                .iter()
+                .map(|g| {
+                    Glob::new(g).map_err(|e| LoadError::at(src, r.id.span(), e, "in this rule"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            if validate && r.program.is_empty() && regex.is_none() {
+                return Err(LoadError::at(
+                    src,
+                    r.id.span(),
+                    format!("rule `{id}` names no program and no regex: it would match nothing"),
+                    "this rule",
+                ));
+            }
+            c.rules.push(Rule {
+                id: id.clone(),
+                pack: file.name.clone(),
+                layer: input.layer,
+                description: r.description.clone(),
+                programs: lower_all(&r.program),
+                subcommand: r
+                    .subcommand
+                    .iter()
+                    .map(|s| {
+                        s.split('|')
+                            .map(|a| a.trim().to_ascii_lowercase())
+                            .collect()
+                    })
+                    .collect(),
+                flags: r.flags.iter().map(|f| FlagPat::parse(f)).collect(),
+                all_flags: r.all_flags.iter().map(|f| FlagPat::parse(f)).collect(),
+                not_flags: r.not_flags.iter().map(|f| FlagPat::parse(f)).collect(),
+                args,
+                not_args,
+                paths: r.paths.clone(),
+                path_globs,
+                sql: r.sql.clone(),
+                stdin,
+                regex,
+                when_tier: r.when.tier.clone(),
+                when_min_tier: r.when.min_tier,
+                when_target,
+                when_not_target,
+                action: r.action,
+                written_action: r.action,
+                message: r.message.clone(),
+            });
+            let tier = r.examples.tier.unwrap_or(Tier::Production);
+            for (list, should_match) in [(&r.examples.matches, true), (&r.examples.no_match, false)]
+            {
+                for e in list {
+                    c.examples.push(Example {
+                        rule: id.clone(),
+                        pack: file.name.clone(),
+                        layer: input.layer,
+                        command: e.get_ref().clone(),
+                        should_match,
+                        tier,
+                        source: src_idx,
+                        span: e.span(),
+                    });
+                }
+            }
+        }
+        for p in &file.paths {
+            let globs = p
+                .globs
+                .iter()
+                .map(|g| {
+                    Glob::new(g)
+                        .map_err(|e| LoadError::at(src, p.id.span(), e, "in this path rule"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            c.paths.push(PathRule {
+                id: p.id.get_ref().clone(),
+                pack: file.name.clone(),
+                layer: input.layer,
+                description: p.description.clone(),
+                globs,
+                access: p.access,
+                action: p.action,
+                message: p.message.clone(),
+            });
+        }
+        for pin in &file.pins {
+            if untrusted && pin.tier != Tier::Production {
+                c.notes.push(format!(
+                    "{}: a pin to {} ignored: the project pack is not trusted",
+                    src.origin, pin.tier
+                ));
+                continue;
+            }
+            c.pins.push(pin.clone());
+        }
+        for probe in &file.probes {
+            let mut probe = probe.clone();
+            if untrusted {
+                probe.tiers.retain(|_, t| *t == Tier::Production);
+            }
+            c.probes.push(probe);
+        }
+        for (id, action) in &file.overrides {
+            overrides.push(Override {
+                layer: input.layer,
+                untrusted,
+                id: id.clone(),
+                pack: file.name.clone(),
+                source: src.clone(),
+                span: action.span(),
+                action: *action.get_ref(),
+            });
+        }
+        c.packs.push(PackInfo {
+            name: file.name.clone(),
+            version: file.version.clone(),
+            description: file.description.clone(),
+            origin: src.origin.clone(),
+            layer: input.layer,
+            trusted: input.layer != Layer::Project || input.trusted,
+            rules: file.rules.len(),
+            paths: file.paths.len(),
+        });
+        c.sources.push(input.source);
+    }
+    for Override {
+        layer,
+        untrusted,
+        id,
+        pack: pack_name,
+        source: src,
+        span,
+        action,
+    } in overrides
+    {
+        let mut hit = false;
+        for r in c
+            .rules
+            .iter_mut()
+            .filter(|r| r.id == id && r.layer <= layer)
+        {
+            hit = true;
+            if untrusted && action < r.action {
+                c.notes.push(format!("{pack_name}: override of `{id}` to {action} ignored: an untrusted project pack can only tighten"));
+                continue;
+            }
+            r.action = action;
+        }
+        if !hit {
+            return Err(LoadError::at(
+                &src,
+                span,
+                format!("override names unknown rule `{id}`"),
+                "no rule with this id in this or a lower layer",
+            ));
+        }
+    }
+    Ok(c)
+}
+
+/// Unknown `{placeholders}` in a message template (for `rules lint`).
+pub fn unknown_placeholders(message: &str) -> Vec<String> {
+    let known_simple = [
+        "target",
+        "tier",
+        "program",
+        "subcommand",
+        "args",
+        "path",
+        "reason",
+    ];
+    let mut out = Vec::new();
+    let mut rest = message;
+    while let Some(s) = rest.find('{') {
+        let Some(e) = rest[s..].find('}') else { break };
+        let key = &rest[s + 1..s + e];
+        if !known_simple.contains(&key) && !key.contains('.') {
+            out.push(key.to_string());
+        }
+        rest = &rest[s + e + 1..];
+    }
+    out
+}
+
+/// Counts of rules per pack (for list output).
+pub fn rules_per_pack(c: &Compiled) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for r in &c.rules {
+        *m.entry(r.pack.clone()).or_insert(0) += 1;
+    }
+    m
+}

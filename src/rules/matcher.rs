@@ -1,0 +1,775 @@
+//! Compiled rules and matching one invocation against them.
+//!
+//! Rules are indexed by canonical program name and, inside a program, by the literal first
+//! subcommand, so evaluating a command touches only the handful of rules that could fire no matter
+//! how large the packs are. Regexes compile lazily on first use (built-in packs are validated by
+//! `rules test` in CI; user, team and project packs are validated eagerly at load).
+//!
+//! **Invariant:** anything the matcher cannot read counts *for* a match where a rule guards it: a
+//! computed subcommand matches every subcommand pattern, a computed path is `PathClass::Unknown`,
+//! SQL or stdin we cannot see matches `sql = ["unknown"]` / every `stdin` pattern.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use crate::context::Tier;
+use crate::rules::Decision;
+
+use super::layers::Layer;
+use super::pack::{PathClass, ProgramSpec, SqlKind};
+use super::parse::{Feed, Word};
+use super::sql;
+use super::target::{self, option_text};
+use super::unwrap::Invocation;
+use super::{EvalEnv, Target};
+
+/// A regex compiled on first use.
+#[derive(Debug)]
+pub struct LazyRegex {
+    pub src: String,
+    cell: OnceLock<Option<Regex>>,
+}
+
+impl Clone for LazyRegex {
+    fn clone(&self) -> Self {
+        LazyRegex::new(&self.src)
+    }
+}
+
+impl LazyRegex {
+    /// Wraps a pattern (not compiled yet).
+    pub fn new(src: &str) -> LazyRegex {
+        LazyRegex {
+            src: src.to_string(),
+            cell: OnceLock::new(),
+        }
+    }
+
+    /// The compiled regex; `None` if the pattern is invalid (callers fail closed).
+    pub fn get(&self) -> Option<&Regex> {
+        self.cell
+            .get_or_init(|| Regex::new(&self.src).ok())
+            .as_ref()
+    }
+
+    /// Compiles now, returning the regex error text.
+    pub fn validate(&self) -> Result<(), String> {
+        match Regex::new(&self.src) {
+            Ok(r) => {
+                let _ = self.cell.set(Some(r));
+                Ok(())
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// Whether `text` matches; an invalid pattern matches everything (fail closed).
+    pub fn is_match(&self, text: &str) -> bool {
+        self.get().is_none_or(|r| r.is_match(text))
+    }
+}
+
+/// A flag pattern from `flags`/`all_flags`/`not_flags`.
+#[derive(Debug, Clone)]
+pub enum FlagPat {
+    /// `-f`: also inside bundles (`-fq`) unless the program disables bundling.
+    Short(char),
+    /// `--force`: also `--force=…` and, as a trigger, unambiguous abbreviations (`--forc`).
+    Long(String),
+    /// `-delete`, `-auto-approve`: single-dash words (also `--auto-approve`, `-x=…`).
+    Word(String),
+    /// `--dry-run=client`: exactly.
+    Exact(String),
+    /// `--dry-run=*`: any value.
+    Prefix(String),
+    /// `-X DELETE`: a flag followed by a value (case-insensitive), or `-XDELETE`/`--x=DELETE`.
+    WithValue(String, String),
+}
+
+impl FlagPat {
+    /// Parses a pattern string.
+    pub fn parse(s: &str) -> FlagPat {
+        if let Some((f, v)) = s.split_once(' ') {
+            return FlagPat::WithValue(f.to_string(), v.trim().to_string());
+        }
+        if let Some(p) = s.strip_suffix("=*") {
+            return FlagPat::Prefix(format!("{p}="));
+        }
+        if s.contains('=') {
+            return FlagPat::Exact(s.to_string());
+        }
+        if s.starts_with("--") {
+            return FlagPat::Long(s.to_string());
+        }
+        let body = s.strip_prefix('-').unwrap_or(s);
+        let mut chars = body.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) if s.starts_with('-') => FlagPat::Short(c),
+            _ => FlagPat::Word(s.to_string()),
+        }
+    }
+
+    /// Whether token `t` is this flag. `trigger` enables abbreviations (never for `not_flags`).
+    fn matches(&self, t: &str, bundling: bool, trigger: bool) -> bool {
+        match self {
+            FlagPat::Short(c) => {
+                if t.len() == 2 && t.starts_with('-') && t.ends_with(*c) {
+                    return true;
+                }
+                bundling
+                    && t.starts_with('-')
+                    && !t.starts_with("--")
+                    && t.len() > 2
+                    && t[1..].chars().all(|x| x.is_ascii_alphanumeric())
+                    && t[1..].contains(*c)
+            }
+            FlagPat::Long(l) => {
+                if t == l {
+                    return true;
+                }
+                // As a safe-flag (`not_flags`) only the exact spelling counts: `--dry-run=none`
+                // must not disarm a rule.
+                if !trigger {
+                    return false;
+                }
+                if t.strip_prefix(l.as_str())
+                    .is_some_and(|r| r.starts_with('='))
+                {
+                    return true;
+                }
+                if !t.starts_with("--") {
+                    return false;
+                }
+                let name = t.split('=').next().unwrap_or(t);
+                name.len() >= 4 && l.starts_with(name)
+            }
+            FlagPat::Word(w) => {
+                let double = format!("-{w}");
+                t == w
+                    || t == double
+                    || t.strip_prefix(w.as_str())
+                        .is_some_and(|r| r.starts_with('='))
+                    || t.strip_prefix(double.as_str())
+                        .is_some_and(|r| r.starts_with('='))
+            }
+            FlagPat::Exact(e) => t == e,
+            FlagPat::Prefix(p) => t.starts_with(p.as_str()),
+            FlagPat::WithValue(f, v) => {
+                let joined = t
+                    .strip_prefix(f.as_str())
+                    .map(|r| r.trim_start_matches('='));
+                joined.is_some_and(|r| r.eq_ignore_ascii_case(v))
+            }
+        }
+    }
+}
+
+/// A compiled path glob (`~/.ssh/id_*`, `.env*`, `**/*.tfstate`).
+#[derive(Debug, Clone)]
+pub struct Glob {
+    pub src: String,
+    re: Regex,
+    basename_only: bool,
+}
+
+impl Glob {
+    /// Compiles a glob; errors name the glob.
+    pub fn new(src: &str) -> Result<Glob, String> {
+        let mut re = String::from("^");
+        let chars: Vec<char> = src.chars().collect();
+        let mut i = 0;
+        let mut in_alt = false;
+        while i < chars.len() {
+            let c = chars[i];
+            match c {
+                '*' if chars.get(i + 1) == Some(&'*') => {
+                    if chars.get(i + 2) == Some(&'/') {
+                        re.push_str("(?:.*/)?");
+                        i += 3;
+                        continue;
+                    }
+                    re.push_str(".*");
+                    i += 2;
+                    continue;
+                }
+                '*' => re.push_str("[^/]*"),
+                '?' => re.push_str("[^/]"),
+                '{' => {
+                    in_alt = true;
+                    re.push_str("(?:");
+                }
+                '}' if in_alt => {
+                    in_alt = false;
+                    re.push(')');
+                }
+                ',' if in_alt => re.push('|'),
+                _ => re.push_str(&regex::escape(&c.to_string())),
+            }
+            i += 1;
+        }
+        re.push('$');
+        let re = Regex::new(&re).map_err(|e| format!("glob `{src}`: {e}"))?;
+        Ok(Glob {
+            src: src.to_string(),
+            re,
+            basename_only: !src.contains('/'),
+        })
+    }
+
+    /// Whether an absolute path matches (tried as absolute, `~/…` and project-relative).
+    pub fn matches(&self, abs: &Path, home: &Path, project: &Path) -> bool {
+        if self.basename_only {
+            return abs
+                .file_name()
+                .is_some_and(|n| self.re.is_match(&n.to_string_lossy()));
+        }
+        let s = abs.to_string_lossy();
+        if self.re.is_match(&s) {
+            return true;
+        }
+        if let Ok(rel) = abs.strip_prefix(home)
+            && self.re.is_match(&format!("~/{}", rel.to_string_lossy()))
+        {
+            return true;
+        }
+        if let Ok(rel) = abs.strip_prefix(project)
+            && self.re.is_match(&rel.to_string_lossy())
+        {
+            return true;
+        }
+        false
+    }
+}
+
+/// A rule ready to match.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub pack: String,
+    pub layer: Layer,
+    pub description: String,
+    pub programs: Vec<String>,
+    /// Positional prefix: alternatives per position (lowercase; `*` globs).
+    pub subcommand: Vec<Vec<String>>,
+    pub flags: Vec<FlagPat>,
+    pub all_flags: Vec<FlagPat>,
+    pub not_flags: Vec<FlagPat>,
+    pub args: Vec<LazyRegex>,
+    pub not_args: Vec<LazyRegex>,
+    pub paths: Vec<PathClass>,
+    pub path_globs: Vec<Glob>,
+    pub sql: Vec<SqlKind>,
+    pub stdin: Vec<LazyRegex>,
+    pub regex: Option<LazyRegex>,
+    pub when_tier: Vec<Tier>,
+    pub when_min_tier: Option<Tier>,
+    pub when_target: Option<LazyRegex>,
+    pub when_not_target: Option<LazyRegex>,
+    /// Effective action (after `[overrides]`).
+    pub action: Decision,
+    /// Action as written in the pack.
+    pub written_action: Decision,
+    pub message: String,
+}
+
+/// Glob match for subcommand patterns (`delete-*`), ASCII case-insensitive (patterns are
+/// stored lowercase).
+pub fn glob_word(pat: &str, text: &str) -> bool {
+    let text = text.to_ascii_lowercase();
+    glob_bytes(pat.as_bytes(), text.as_bytes())
+}
+
+fn glob_bytes(p: &[u8], t: &[u8]) -> bool {
+    match p.split_first() {
+        None => t.is_empty(),
+        Some((b'*', rest)) => (0..=t.len()).any(|i| glob_bytes(rest, &t[i..])),
+        Some((c, rest)) => t.first() == Some(c) && glob_bytes(rest, &t[1..]),
+    }
+}
+
+/// A view of one invocation for matching: positional/flag split per the program's spec, with
+/// lazily computed path classes and SQL kinds.
+pub struct View<'a> {
+    pub inv: &'a Invocation,
+    pub spec: Option<&'a ProgramSpec>,
+    pub program: &'a str,
+    /// Indices (into `inv.args()`) of positional words.
+    pub positional: Vec<usize>,
+    /// Indices of option words.
+    pub flags: Vec<usize>,
+    bundling: bool,
+    joined: OnceLock<String>,
+    classes: OnceLock<Vec<PathClass>>,
+    sql: OnceLock<(Vec<SqlKind>, bool)>,
+}
+
+impl<'a> View<'a> {
+    /// Splits the invocation's arguments with the program's option spec.
+    pub fn new(inv: &'a Invocation, program: &'a str, spec: Option<&'a ProgramSpec>) -> View<'a> {
+        let args = inv.args();
+        let values: &[String] = spec.map_or(&[], |s| &s.value_options);
+        let mut positional = Vec::new();
+        let mut flags = Vec::new();
+        let mut i = 0;
+        let mut rest_positional = false;
+        while i < args.len() {
+            let t = args[i].text.as_str();
+            if rest_positional {
+                positional.push(i);
+            } else if t == "--" {
+                rest_positional = true;
+            } else if t.starts_with('-') && t.len() > 1 && !args[i].dynamic {
+                flags.push(i);
+                if values.iter().any(|v| v == t) {
+                    i += 1;
+                }
+            } else {
+                positional.push(i);
+            }
+            i += 1;
+        }
+        View {
+            inv,
+            spec,
+            program,
+            positional,
+            flags,
+            bundling: !spec.is_some_and(|s| s.no_bundling),
+            joined: OnceLock::new(),
+            classes: OnceLock::new(),
+            sql: OnceLock::new(),
+        }
+    }
+
+    /// Positional words.
+    pub fn positional_words(&self) -> Vec<&'a Word> {
+        let args = self.inv.args();
+        self.positional.iter().map(|i| &args[*i]).collect()
+    }
+
+    fn has_flag(&self, pat: &FlagPat, trigger: bool) -> bool {
+        let args = self.inv.args();
+        for &i in &self.flags {
+            let t = args[i].text.as_str();
+            if pat.matches(t, self.bundling, trigger) {
+                return true;
+            }
+            if let FlagPat::WithValue(f, v) = pat {
+                let long_abbrev =
+                    f.starts_with("--") && trigger && t.len() >= 4 && f.starts_with(t);
+                if (t == f || long_abbrev)
+                    && args
+                        .get(i + 1)
+                        .is_some_and(|n| n.expanded().eq_ignore_ascii_case(v))
+                {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// Argv joined by spaces (program canonical name first, words as written).
+    pub fn joined(&self) -> &str {
+        self.joined.get_or_init(|| {
+            let mut s = self.program.to_string();
+            for w in self.inv.args() {
+                s.push(' ');
+                // Raw regexes see the words as written (`$TOKEN`, not its value).
+                s.push_str(&w.text);
+            }
+            s
+        })
+    }
+
+    fn classes(&self, env: &EvalEnv<'_>, from: usize) -> Vec<PathClass> {
+        let all = self.classes.get_or_init(|| {
+            let args = self.inv.args();
+            self.positional
+                .iter()
+                .map(|&i| {
+                    target::path_class(&args[i], &self.inv.cwd, &env.probe.home, &env.probe.cwd)
+                })
+                .collect()
+        });
+        all.get(from..)
+            .map(<[PathClass]>::to_vec)
+            .unwrap_or_default()
+    }
+
+    /// SQL statement kinds this invocation would run, and whether the keyword fallback was used.
+    pub fn sql_kinds(&self) -> &(Vec<SqlKind>, bool) {
+        self.sql.get_or_init(|| {
+            let Some(spec) = self.spec else {
+                return (Vec::new(), false);
+            };
+            let flavor = sql::Flavor::for_program(self.program);
+            let mut kinds = Vec::new();
+            let mut fallback = false;
+            let mut add = |text: &str, kinds: &mut Vec<SqlKind>| {
+                let (k, f) = sql::classify(text, flavor);
+                fallback |= f;
+                kinds.extend(k);
+            };
+            let args = self.inv.args();
+            for (i, w) in args.iter().enumerate() {
+                let t = w.text.as_str();
+                for o in &spec.sql_options {
+                    let val = if t == o { args.get(i + 1) } else { None };
+                    let attached = t.strip_prefix(o.as_str()).and_then(|r| r.strip_prefix('='));
+                    match (val, attached) {
+                        (Some(v), _) if v.dynamic => kinds.push(SqlKind::Unknown),
+                        (Some(v), _) => add(&v.text, &mut kinds),
+                        (None, Some(a)) if w.dynamic => {
+                            let _ = a;
+                            kinds.push(SqlKind::Unknown);
+                        }
+                        (None, Some(a)) => add(a, &mut kinds),
+                        _ => {}
+                    }
+                }
+            }
+            if spec.sql_stdin {
+                match &self.inv.stdin {
+                    Some(Feed::Literal(t)) => add(t, &mut kinds),
+                    Some(Feed::Unknown(_)) => kinds.push(SqlKind::Unknown),
+                    None => {}
+                }
+                if self
+                    .inv
+                    .redirects
+                    .iter()
+                    .any(|r| r.op.starts_with('<') && r.op != "<<<")
+                {
+                    kinds.push(SqlKind::Unknown);
+                }
+            }
+            let file_opts = ["-f", "--file", "-i", "--source"];
+            if spec.sql_stdin
+                && option_text(
+                    args,
+                    &file_opts.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                )
+                .is_some()
+            {
+                kinds.push(SqlKind::Unknown);
+            }
+            (kinds, fallback)
+        })
+    }
+
+    fn stdin_matches(&self, pats: &[LazyRegex]) -> bool {
+        match &self.inv.stdin {
+            Some(Feed::Literal(t)) => pats.iter().any(|p| p.is_match(t)),
+            Some(Feed::Unknown(_)) => true,
+            None => self
+                .inv
+                .redirects
+                .iter()
+                .any(|r| r.op.starts_with('<') && r.op != "<<<"),
+        }
+    }
+}
+
+impl Rule {
+    /// Whether this rule fires for `view` with target `target`.
+    pub fn matches(&self, view: &View<'_>, target: &Target, env: &EvalEnv<'_>) -> bool {
+        let args = view.inv.args();
+        // Subcommand prefix.
+        let mut sub_len = 0;
+        for (pos, alts) in self.subcommand.iter().enumerate() {
+            let Some(&i) = view.positional.get(pos) else {
+                return false;
+            };
+            let w = &args[i];
+            if !w.dynamic && !alts.iter().any(|a| glob_word(a, w.expanded())) {
+                return false;
+            }
+            sub_len = pos + 1;
+        }
+        if !self.flags.is_empty() && !self.flags.iter().any(|f| view.has_flag(f, true)) {
+            return false;
+        }
+        if !self.all_flags.iter().all(|f| view.has_flag(f, true)) {
+            return false;
+        }
+        if self.not_flags.iter().any(|f| view.has_flag(f, false)) {
+            return false;
+        }
+        let rest: Vec<&Word> = view.positional[sub_len.min(view.positional.len())..]
+            .iter()
+            .map(|&i| &args[i])
+            .collect();
+        if !self.args.is_empty()
+            && !rest
+                .iter()
+                .any(|w| !w.dynamic && self.args.iter().any(|r| r.is_match(w.expanded())))
+        {
+            return false;
+        }
+        if rest
+            .iter()
+            .any(|w| !w.dynamic && self.not_args.iter().any(|r| r.is_match(w.expanded())))
+        {
+            return false;
+        }
+        if !self.paths.is_empty() {
+            let classes = view.classes(env, sub_len);
+            if !classes.iter().any(|c| self.paths.contains(c)) {
+                return false;
+            }
+        }
+        if !self.path_globs.is_empty() {
+            let hit = rest.iter().any(|w| {
+                if w.dynamic {
+                    return false;
+                }
+                target::resolve_path(w.expanded(), &view.inv.cwd, &env.probe.home, &env.probe.cwd)
+                    .is_some_and(|p| {
+                        self.path_globs
+                            .iter()
+                            .any(|g| g.matches(&p, &env.probe.home, &env.probe.cwd))
+                    })
+            });
+            if !hit {
+                return false;
+            }
+        }
+        if !self.sql.is_empty() && !view.sql_kinds().0.iter().any(|k| self.sql.contains(k)) {
+            return false;
+        }
+        if !self.stdin.is_empty() && !view.stdin_matches(&self.stdin) {
+            return false;
+        }
+        if let Some(r) = &self.regex
+            && !r.is_match(view.joined())
+        {
+            return false;
+        }
+        self.when_holds(target)
+    }
+
+    /// The `when` condition on the target.
+    pub fn when_holds(&self, target: &Target) -> bool {
+        if !self.when_tier.is_empty() && !self.when_tier.contains(&target.tier) {
+            return false;
+        }
+        if let Some(min) = self.when_min_tier
+            && target.tier < min
+        {
+            return false;
+        }
+        if let Some(r) = &self.when_target
+            && !r.is_match(&target.name)
+        {
+            return false;
+        }
+        if let Some(r) = &self.when_not_target
+            && r.is_match(&target.name)
+        {
+            return false;
+        }
+        true
+    }
+
+    /// Renders the message template: `{target}`, `{tier}`, `{program}`, `{subcommand}`,
+    /// `{args}`, `{kind.key}` (`{kube.context}`, `{aws.profile}`, `{git.branch}`, `{db.host}`…:
+    /// the target's name, or a detail of that name).
+    pub fn render(&self, view: &View<'_>, target: &Target) -> String {
+        render(&self.message, view, target)
+    }
+}
+
+/// Template rendering shared by rules and path rules.
+pub fn render(template: &str, view: &View<'_>, target: &Target) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find('}') else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let key = &rest[start + 1..start + end];
+        out.push_str(&placeholder(key, view, target).unwrap_or_else(|| format!("{{{key}}}")));
+        rest = &rest[start + end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn placeholder(key: &str, view: &View<'_>, target: &Target) -> Option<String> {
+    let args = view.inv.args();
+    Some(match key {
+        "target" => target.name.clone(),
+        "tier" => target.tier.to_string(),
+        "program" => view.program.to_string(),
+        "subcommand" => view
+            .positional
+            .first()
+            .map(|&i| args[i].text.clone())
+            .unwrap_or_default(),
+        "args" => args
+            .iter()
+            .map(|w| w.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+        "path" => view
+            .positional
+            .last()
+            .map(|&i| args[i].text.clone())
+            .unwrap_or_default(),
+        "reason" => target.reason.clone(),
+        _ => {
+            let (_, field) = key.split_once('.')?;
+            match field {
+                "context" | "profile" | "branch" | "host" | "workspace" | "project" | "name"
+                | "environment" | "stack" | "subscription" => target
+                    .details
+                    .get(field)
+                    .filter(|_| {
+                        field == "host" && target.kind != Some(crate::context::FactKind::Database)
+                    })
+                    .cloned()
+                    .unwrap_or_else(|| target.name.clone()),
+                other => target
+                    .details
+                    .get(other)
+                    .cloned()
+                    .unwrap_or_else(|| "?".into()),
+            }
+        }
+    })
+}
+
+/// Rules of one program, indexed by literal first subcommand.
+#[derive(Debug, Default, Clone)]
+pub struct Bucket {
+    pub by_sub: HashMap<String, Vec<usize>>,
+    pub other: Vec<usize>,
+}
+
+/// The rule index: canonical program → bucket, plus glob-named programs.
+#[derive(Debug, Default, Clone)]
+pub struct Index {
+    pub programs: HashMap<String, Bucket>,
+    pub globs: Vec<(String, Vec<usize>)>,
+}
+
+impl Index {
+    /// Builds the index over `rules`.
+    pub fn build(rules: &[Rule]) -> Index {
+        let mut idx = Index::default();
+        let mut globs: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (n, r) in rules.iter().enumerate() {
+            for p in &r.programs {
+                if p.contains('*') {
+                    globs.entry(p.clone()).or_default().push(n);
+                    continue;
+                }
+                let b = idx.programs.entry(p.clone()).or_default();
+                match r.subcommand.first() {
+                    Some(alts) if alts.iter().all(|a| !a.contains('*')) => {
+                        for a in alts {
+                            b.by_sub.entry(a.clone()).or_default().push(n);
+                        }
+                    }
+                    _ => b.other.push(n),
+                }
+            }
+        }
+        idx.globs = globs.into_iter().collect();
+        idx
+    }
+
+    /// Candidate rule indices for a program and its first positional word.
+    pub fn candidates(&self, program: &str, first: Option<&Word>, out: &mut Vec<usize>) {
+        if let Some(b) = self.programs.get(program) {
+            out.extend_from_slice(&b.other);
+            match first {
+                Some(w) if w.dynamic => {
+                    for v in b.by_sub.values() {
+                        out.extend_from_slice(v);
+                    }
+                }
+                Some(w) => {
+                    if let Some(v) = b.by_sub.get(&w.expanded().to_ascii_lowercase()) {
+                        out.extend_from_slice(v);
+                    }
+                }
+                None => {}
+            }
+        }
+        for (g, rules) in &self.globs {
+            if glob_word(g, program) {
+                out.extend_from_slice(rules);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flag_spellings() {
+        let f = FlagPat::parse("-f");
+        assert!(f.matches("-f", true, true));
+        assert!(f.matches("-fq", true, true));
+        assert!(!f.matches("-fq", false, true));
+        assert!(!f.matches("--follow", true, true));
+        let l = FlagPat::parse("--mirror");
+        assert!(l.matches("--mirr", true, true));
+        assert!(!l.matches("--mirr", true, false));
+        assert!(l.matches("--mirror=x", true, true));
+        assert!(!FlagPat::parse("--dry-run").matches("--dry-run=none", true, false));
+        assert!(!FlagPat::parse("--delete").matches("--d", true, true));
+        assert!(FlagPat::parse("--delete").matches("--del", true, true));
+        assert!(FlagPat::parse("-auto-approve").matches("--auto-approve", false, true));
+        assert!(FlagPat::parse("--dry-run=*").matches("--dry-run=client", true, false));
+        assert!(!FlagPat::parse("--dry-run=client").matches("--dry-run=none", true, false));
+        assert!(FlagPat::parse("-X DELETE").matches("-XDELETE", true, true));
+    }
+
+    #[test]
+    fn subcommand_globs() {
+        assert!(glob_word("delete-*", "delete-db-instance"));
+        assert!(glob_word("delete", "DELETE"));
+        assert!(!glob_word("delete-*", "describe-db"));
+        assert!(glob_word("*-delete", "force-delete"));
+        assert!(glob_word("mkfs.*", "mkfs.ext4"));
+        assert!(glob_word("*", "x"));
+    }
+
+    #[test]
+    fn globs() {
+        let home = Path::new("/home/a");
+        let proj = Path::new("/home/a/p");
+        assert!(
+            Glob::new(".env*")
+                .map(|g| g.matches(Path::new("/home/a/p/.env.local"), home, proj))
+                .unwrap_or(false)
+        );
+        assert!(
+            Glob::new("~/.ssh/id_*")
+                .map(|g| g.matches(Path::new("/home/a/.ssh/id_ed25519"), home, proj))
+                .unwrap_or(false)
+        );
+        assert!(
+            Glob::new("**/*.tfstate")
+                .map(|g| g.matches(Path::new("/home/a/p/infra/terraform.tfstate"), home, proj))
+                .unwrap_or(false)
+        );
+        assert!(
+            !Glob::new("~/.ssh/id_*")
+                .map(|g| g.matches(Path::new("/home/a/p/id_x"), home, proj))
+                .unwrap_or(true)
+        );
+    }
+}

@@ -1,0 +1,486 @@
+//! Rule pack files: the TOML schema, reading, and load errors with file:line:column spans.
+//!
+//! A pack is data only; [`super::matcher`] compiles it. The schema is strict
+//! (`deny_unknown_fields` everywhere) so a typo in a team pack is a load error, never a rule that
+//! silently never fires.
+//!
+//! ```toml
+//! name = "acme"                  # required
+//! version = "1.0.0"              # required
+//! description = "Acme's clusters" # required
+//!
+//! [[programs]]                   # how to read a program's command line (optional)
+//! name = "kubectl"
+//! aliases = ["k"]
+//! kind = "kube"                  # target family: kube | aws | gcloud | azure | terraform | pulumi | docker | git | ssh | database | service
+//! value_options = ["-n", "--context"]   # options that take a separate value
+//! target = { context = ["--context"], namespace = ["-n", "--namespace"] }
+//!
+//! [[rules]]
+//! id = "acme.deploy-prod"
+//! description = "deploys to production"
+//! program = ["acme-deploy"]      # after unwrapping and alias resolution; globs allowed (`mkfs.*`)
+//! subcommand = ["release|rollout"]   # positional prefix; `|` alternatives, `*` globs
+//! flags = ["--force", "-f"]      # any of: bundled short flags and abbreviated long options match
+//! all_flags = []                 # every one of these
+//! not_flags = ["--dry-run"]      # none of these (exact spelling, or `--x=*`)
+//! args = ['^prod']               # some positional (after the subcommand) matches one regex
+//! not_args = []
+//! paths = ["root", "home"]       # some positional path is in one of these classes
+//! path_globs = ["~/.ssh/id_*"]   # some positional path matches one glob
+//! sql = ["drop", "truncate"]     # SQL statement kinds in the command's SQL text
+//! stdin = ['(?i)flushall']       # literal stdin matches (unknown stdin always does)
+//! regex = '…'                    # last resort: over the argv joined by spaces
+//! when = { min_tier = "staging", target = '^prod-' }
+//! action = "confirm"             # allow | warn | confirm | deny
+//! message = "deploy to {target} ({tier})"
+//! examples.match = ["acme-deploy release --force"]
+//! examples.no_match = ["acme-deploy release --dry-run"]
+//!
+//! [[paths]]                      # protected paths for agent file tools, redirects, diff warnings
+//! id = "acme.env-files"
+//! globs = [".env*"]
+//! access = "write"               # read | write | any
+//! action = "confirm"
+//! message = "writes {path}"
+//!
+//! [overrides]                    # change the action of a rule from a lower layer
+//! "git.push-force" = "warn"
+//! ```
+//!
+//! Also `[[pins]]` ([`crate::context::TierPin`]) and `[[probes]]` ([`crate::context::CustomProbe`]).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::context::{CustomProbe, FactKind, Tier, TierPin};
+use crate::rules::Decision;
+
+/// A whole pack file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackFile {
+    pub name: String,
+    pub version: String,
+    pub description: String,
+    #[serde(default)]
+    pub programs: Vec<ProgramSpec>,
+    #[serde(default)]
+    pub rules: Vec<RuleSpec>,
+    #[serde(default)]
+    pub paths: Vec<PathSpec>,
+    #[serde(default)]
+    pub pins: Vec<TierPin>,
+    #[serde(default)]
+    pub probes: Vec<CustomProbe>,
+    #[serde(default)]
+    pub overrides: BTreeMap<String, Spanned<Decision>>,
+}
+
+/// How to read one program's command line.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramSpec {
+    pub name: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// The target family this program acts on.
+    #[serde(default)]
+    pub kind: Option<FactKind>,
+    /// Options that consume the next token (`-n prod`); `--opt=value` is always understood.
+    #[serde(default)]
+    pub value_options: Vec<String>,
+    /// Options are single-dash words (`find -name`), never bundles of short flags.
+    #[serde(default)]
+    pub no_bundling: bool,
+    /// Which options (and env vars) name the target.
+    #[serde(default)]
+    pub target: TargetOptions,
+    /// Options whose value is SQL text (`-c`, `--command`, `-e`).
+    #[serde(default)]
+    pub sql_options: Vec<String>,
+    /// The program reads SQL from stdin (here-strings, heredocs, pipes, `< file`).
+    #[serde(default)]
+    pub sql_stdin: bool,
+}
+
+/// Options and env vars that override a program's target (see [`crate::context::Overrides`]).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetOptions {
+    #[serde(default)]
+    pub context: Vec<String>,
+    #[serde(default)]
+    pub kubeconfig: Vec<String>,
+    #[serde(default)]
+    pub namespace: Vec<String>,
+    #[serde(default)]
+    pub profile: Vec<String>,
+    #[serde(default)]
+    pub project: Vec<String>,
+    #[serde(default)]
+    pub workspace: Vec<String>,
+    #[serde(default)]
+    pub chdir: Vec<String>,
+    #[serde(default)]
+    pub host: Vec<String>,
+    #[serde(default)]
+    pub database: Vec<String>,
+    /// Flag-CLI environment options (`--environment production`): the value is classified.
+    #[serde(default)]
+    pub environment: Vec<String>,
+    /// Env vars that name the target (`AWS_PROFILE`, `KUBECONFIG`, `DATABASE_URL`).
+    #[serde(default)]
+    pub env: Vec<String>,
+    /// The first positional after the subcommand names the target (`mongosh prod`, `mysql db`).
+    #[serde(default)]
+    pub positional: bool,
+}
+
+/// Classes of filesystem paths named by arguments; see [`super::target::path_class`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PathClass {
+    /// `/` itself (or `/*`).
+    Root,
+    /// A home directory itself (`~`, `/home/alice`, `/root`).
+    Home,
+    /// Inside a home directory but outside the project.
+    HomeSub,
+    /// System locations: `/etc`, `/usr`, `/var`, `/srv`, `/opt`, `/boot`, `/mnt`, …
+    System,
+    /// Block devices (`/dev/sda`, `/dev/nvme0n1`, …).
+    Device,
+    /// `/tmp`, `/var/tmp` and below.
+    Tmp,
+    /// The project directory itself (`.`, `*`, the cwd).
+    Cwd,
+    /// Inside the project.
+    Project,
+    /// Inside the project and a regenerable build artefact (`node_modules`, `target`, `dist`…).
+    Artifact,
+    /// Escapes the project with `..`.
+    Parent,
+    /// Any other absolute path.
+    Outside,
+    /// Not resolvable statically (`"$d"`, `{}` from find/xargs, `$@`).
+    Unknown,
+}
+
+/// SQL statement kinds; see [`super::sql`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SqlKind {
+    Drop,
+    Truncate,
+    DeleteNoWhere,
+    UpdateNoWhere,
+    Delete,
+    Update,
+    Alter,
+    Write,
+    Grant,
+    Read,
+    Other,
+    /// SQL we cannot see (`-f file`, unknown stdin).
+    Unknown,
+}
+
+/// One rule as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub id: Spanned<String>,
+    pub description: String,
+    #[serde(default)]
+    pub program: Vec<String>,
+    #[serde(default)]
+    pub subcommand: Vec<String>,
+    #[serde(default)]
+    pub flags: Vec<String>,
+    #[serde(default)]
+    pub all_flags: Vec<String>,
+    #[serde(default)]
+    pub not_flags: Vec<String>,
+    #[serde(default)]
+    pub args: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub not_args: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub paths: Vec<PathClass>,
+    #[serde(default)]
+    pub path_globs: Vec<String>,
+    #[serde(default)]
+    pub sql: Vec<SqlKind>,
+    /// Literal stdin (here-string, heredoc, echo pipe) matches one regex; stdin we cannot see
+    /// (a pipe from an unknown command, `< file`) counts as a match.
+    #[serde(default)]
+    pub stdin: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub regex: Option<Spanned<String>>,
+    #[serde(default)]
+    pub when: When,
+    pub action: Decision,
+    pub message: String,
+    #[serde(default)]
+    pub examples: Examples,
+}
+
+/// A condition on the command's resolved target.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct When {
+    /// The target's tier is one of these.
+    #[serde(default)]
+    pub tier: Vec<Tier>,
+    /// The target's tier is at least this (`development < unknown < staging < production`).
+    #[serde(default)]
+    pub min_tier: Option<Tier>,
+    /// The target's name matches this regex.
+    #[serde(default)]
+    pub target: Option<Spanned<String>>,
+    /// The target's name does not match this regex.
+    #[serde(default)]
+    pub not_target: Option<Spanned<String>>,
+}
+
+/// Embedded test cases, run by `overwatch rules test` and when a user/team/project pack loads.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Examples {
+    /// Commands the rule must fire on.
+    #[serde(default, rename = "match")]
+    pub matches: Vec<Spanned<String>>,
+    /// Commands the rule must not fire on.
+    #[serde(default)]
+    pub no_match: Vec<Spanned<String>>,
+    /// The tier of every target while the examples run (default production).
+    #[serde(default)]
+    pub tier: Option<Tier>,
+}
+
+/// A protected path (agent file tools, redirects, diff warnings).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathSpec {
+    pub id: Spanned<String>,
+    #[serde(default)]
+    pub description: String,
+    /// Globs: without `/` they match a file name anywhere; `~/` is the home directory; `**`
+    /// crosses directories.
+    pub globs: Vec<String>,
+    #[serde(default)]
+    pub access: Access,
+    pub action: Decision,
+    pub message: String,
+}
+
+/// Which file accesses a [`PathSpec`] guards.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    Read,
+    Write,
+    #[default]
+    Any,
+}
+
+/// A pack's text and where it came from (a path, or `builtin:NAME` for embedded packs).
+#[derive(Debug, Clone)]
+pub struct PackSource {
+    pub origin: String,
+    pub path: Option<PathBuf>,
+    pub text: String,
+}
+
+/// A rule pack failed to load. Renders with miette as `file:line:column` plus a caret under the
+/// offending text; `overwatch` exits 2 on it.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum LoadError {
+    /// Syntax, schema, regex or example error inside a pack file.
+    #[error("{location}: {message}")]
+    #[diagnostic(code(overwatch::rules::pack))]
+    Pack {
+        /// `file:line:column` of the error.
+        location: String,
+        message: String,
+        #[source_code]
+        src: std::sync::Arc<NamedSource<String>>,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+    },
+    /// A pack or directory could not be read.
+    #[error("reading rule pack {path}: {source}")]
+    #[diagnostic(code(overwatch::rules::io))]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The trust file exists but is not valid JSON.
+    #[error("reading trust file {path}: {message}")]
+    #[diagnostic(code(overwatch::rules::trust))]
+    Trust { path: String, message: String },
+}
+
+impl LoadError {
+    /// An error at `span` (byte range) of `source`.
+    pub fn at(
+        source: &PackSource,
+        span: std::ops::Range<usize>,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) -> LoadError {
+        let (line, col) = line_col(&source.text, span.start);
+        let start = span.start.min(source.text.len());
+        let end = span.end.clamp(start, source.text.len());
+        LoadError::Pack {
+            location: format!("{}:{line}:{col}", source.origin),
+            message: message.into(),
+            src: std::sync::Arc::new(NamedSource::new(source.origin.clone(), source.text.clone())),
+            span: SourceSpan::new(start.into(), end - start),
+            label: label.into(),
+        }
+    }
+
+    /// `file:line:column` of a pack error (for tests and plain output), if it has one.
+    pub fn location(&self) -> Option<&str> {
+        match self {
+            LoadError::Pack { location, .. } => Some(location),
+            _ => None,
+        }
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// Parses a pack's TOML, mapping syntax and schema errors to spans.
+pub fn parse_pack(source: &PackSource) -> Result<PackFile, LoadError> {
+    toml::from_str::<PackFile>(&source.text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        let message = e.message().trim().to_string();
+        LoadError::at(source, span, message.clone(), first_line(&message))
+    })
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or(s).to_string()
+}
+
+/// Reads a pack file from disk.
+pub fn read_pack(path: &Path) -> Result<PackSource, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    Ok(PackSource {
+        origin: path.display().to_string(),
+        path: Some(path.to_path_buf()),
+        text,
+    })
+}
+
+/// The `*.toml` files of a directory, sorted by name (a missing directory has none). A file path
+/// is returned as is.
+pub fn pack_paths(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
+    if path.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let entries = std::fs::read_dir(path).map_err(|source| LoadError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let mut out: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// The built-in packs, embedded at compile time: `(name, text)`.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("core", include_str!("../../rules/core.toml")),
+    ("git", include_str!("../../rules/git.toml")),
+    ("kubernetes", include_str!("../../rules/kubernetes.toml")),
+    ("terraform", include_str!("../../rules/terraform.toml")),
+    ("aws", include_str!("../../rules/aws.toml")),
+    ("gcloud", include_str!("../../rules/gcloud.toml")),
+    ("azure", include_str!("../../rules/azure.toml")),
+    ("databases", include_str!("../../rules/databases.toml")),
+    ("docker", include_str!("../../rules/docker.toml")),
+    (
+        "feature-flags",
+        include_str!("../../rules/feature-flags.toml"),
+    ),
+    ("secrets", include_str!("../../rules/secrets.toml")),
+    ("platforms", include_str!("../../rules/platforms.toml")),
+];
+
+/// The built-in packs as sources.
+pub fn builtin_sources() -> Vec<PackSource> {
+    BUILTIN
+        .iter()
+        .map(|(name, text)| PackSource {
+            origin: format!("builtin:rules/{name}.toml"),
+            path: None,
+            text: (*text).to_string(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn src(text: &str) -> PackSource {
+        PackSource {
+            origin: "t.toml".into(),
+            path: None,
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn every_builtin_pack_parses() {
+        for s in builtin_sources() {
+            let p = parse_pack(&s).unwrap_or_else(|e| panic!("{e}"));
+            assert!(
+                !p.rules.is_empty() || !p.paths.is_empty(),
+                "{} is empty",
+                s.origin
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_key_reports_line_and_column() {
+        let text = "name = \"x\"\nversion = \"1\"\ndescription = \"d\"\n[[rules]]\nid = \"a\"\ndescriptoin = \"typo\"\n";
+        let err = parse_pack(&src(text))
+            .err()
+            .map(|e| e.location().map(str::to_string));
+        assert_eq!(err, Some(Some("t.toml:6:1".into())));
+    }
+
+    #[test]
+    fn line_col_counts_from_one() {
+        assert_eq!(line_col("ab\ncd", 0), (1, 1));
+        assert_eq!(line_col("ab\ncd", 4), (2, 2));
+    }
+}

@@ -1,0 +1,1444 @@
+//! Shell parsing: a command string → the simple commands that would execute, in order.
+//!
+//! Uses tree-sitter-bash (robust to partial input). Recurses through lists (`&& || ; &`),
+//! pipelines, subshells, `{ }`, `$(…)`/backticks, process substitution, control flow and function
+//! bodies; resolves words (quotes, escapes, `$'…'`, variables assigned earlier in the same script,
+//! `${X:-default}`, the agent's env map) and tracks `cd`, `alias`, functions and files written by
+//! `printf … > f` so later commands can be resolved.
+//!
+//! **Invariants:** nothing here decides; it reports what it could not resolve (`Word::dynamic`,
+//! `Feed::Unknown`, `Script::incomplete`) so the engine can fail closed. Input over
+//! [`MAX_SCRIPT_BYTES`] or nesting over [`MAX_DEPTH`] is reported, never silently truncated.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use tree_sitter::{Node, Parser};
+
+/// Largest script parsed; anything longer is `incomplete` (the engine confirms).
+pub const MAX_SCRIPT_BYTES: usize = 64 * 1024;
+/// Deepest nesting of AST walks plus re-parses (`bash -c`, `eval`, …); deeper is `incomplete`.
+pub const MAX_DEPTH: usize = 48;
+/// Most simple commands one evaluation may produce.
+pub const MAX_COMMANDS: usize = 512;
+
+/// One shell word after quote removal and the expansions we can do statically.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    /// The word as the shell would see it. Variables from the agent's env map are *not* inlined
+    /// here (they may hold secrets); see `env_text`.
+    pub text: String,
+    /// The word with env-map variables expanded (only when it differs from `text`).
+    pub env_text: Option<String>,
+    /// Some part could not be resolved (command substitution, unknown `$VAR`, `$@`, arithmetic).
+    pub dynamic: bool,
+    /// Byte range in the top-level input.
+    pub span: Range<usize>,
+}
+
+impl Word {
+    /// A literal word (used for synthesised argv such as unwrapped commands).
+    pub fn lit(text: impl Into<String>, span: Range<usize>) -> Word {
+        Word {
+            text: text.into(),
+            env_text: None,
+            dynamic: false,
+            span,
+        }
+    }
+
+    /// The most expanded text available (env map applied).
+    pub fn expanded(&self) -> &str {
+        self.env_text.as_deref().unwrap_or(&self.text)
+    }
+}
+
+/// Text fed to a command's stdin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Feed {
+    /// Known text (here-string, heredoc, `echo`/`printf`/`base64 -d`/`tr` upstream of a pipe).
+    Literal(String),
+    /// Unknown text; the string says where it comes from (`"output of `curl …`"`).
+    Unknown(String),
+}
+
+/// A redirection: operator (`>`, `>>`, `<`, `&>`, …) and its target word.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redirect {
+    pub op: String,
+    pub target: Word,
+}
+
+impl Redirect {
+    /// Whether the redirect writes (truncates or appends) its target.
+    pub fn writes(&self) -> bool {
+        self.op.contains('>') && !self.op.starts_with('<')
+    }
+}
+
+/// The working directory a command runs in, as far as the script tells.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Cwd {
+    /// Not changed by the script: the agent's cwd.
+    #[default]
+    Ambient,
+    /// Changed by `cd` to this literal path (may be relative to the ambient cwd, or start `~`).
+    Path(String),
+    /// Changed to something we cannot resolve.
+    Unknown,
+}
+
+/// One simple command that would execute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimpleCommand {
+    /// `VAR=value` prefixes plus variables exported earlier in the script.
+    pub assignments: Vec<(String, Word)>,
+    /// Command name and arguments.
+    pub words: Vec<Word>,
+    pub redirects: Vec<Redirect>,
+    pub stdin: Option<Feed>,
+    pub span: Range<usize>,
+    pub cwd: Cwd,
+    /// How this command was reached (`"function f body"`, `"alias ls"`), outermost first.
+    pub via: Vec<String>,
+    /// Files written earlier in the script with known content (path as written → text).
+    pub files: BTreeMap<String, String>,
+}
+
+/// The result of parsing one script.
+#[derive(Debug, Clone, Default)]
+pub struct Script {
+    pub commands: Vec<SimpleCommand>,
+    /// The parse had ERROR/MISSING nodes, or a limit was hit: the engine must fail closed.
+    pub incomplete: bool,
+    /// Why (parse error at byte N, depth limit, size limit…).
+    pub notes: Vec<String>,
+}
+
+/// Names of variables whose values come from outside the script and may be secret.
+#[derive(Debug, Clone, Default)]
+pub struct ParseEnv<'a> {
+    /// The agent's environment (expanded into `Word::env_text`).
+    pub env: Option<&'a BTreeMap<String, String>>,
+    /// The home directory (for `~` in `cd`), if known.
+    pub home: Option<&'a str>,
+}
+
+/// Where inner spans go when re-parsing text that came from a word (`bash -c '…'`).
+#[derive(Debug, Clone)]
+enum SpanMap {
+    Offset(usize),
+    Fixed(Range<usize>),
+}
+
+impl SpanMap {
+    fn map(&self, r: Range<usize>) -> Range<usize> {
+        match self {
+            SpanMap::Offset(o) => r.start + o..r.end + o,
+            SpanMap::Fixed(f) => f.clone(),
+        }
+    }
+}
+
+/// Mutable state carried through a walk: what the script has told us so far.
+#[derive(Debug, Clone, Default)]
+pub struct ShellState {
+    /// Shell variables: `Some(value)` when known, `None` when assigned something dynamic.
+    pub vars: BTreeMap<String, Option<String>>,
+    /// Variables exported (or assigned when already in the env map): passed to later commands.
+    pub exported: BTreeMap<String, Word>,
+    pub aliases: BTreeMap<String, String>,
+    /// Files written earlier with known content (`printf 'x' > /tmp/c.sh`).
+    pub files: BTreeMap<String, String>,
+    pub cwd: Cwd,
+    pub via: Vec<String>,
+}
+
+thread_local! {
+    static PARSER: std::cell::RefCell<Option<Parser>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Parses a top-level command string.
+pub fn parse(src: &str, env: &ParseEnv<'_>) -> Script {
+    let mut script = Script::default();
+    let mut state = ShellState::default();
+    parse_into(src, env, &mut state, SpanMap::Offset(0), 0, &mut script);
+    script
+}
+
+/// Parses `src` (text from a word at `span`) with an existing state, appending to `out`. Used by
+/// the unwrapper for `bash -c`, `eval`, `ssh host 'cmd'`, … (`depth` counts those re-parses).
+pub fn parse_nested(
+    src: &str,
+    env: &ParseEnv<'_>,
+    state: &mut ShellState,
+    span: Range<usize>,
+    depth: usize,
+    out: &mut Script,
+) {
+    parse_into(src, env, state, SpanMap::Fixed(span), depth, out);
+}
+
+fn parse_into(
+    src: &str,
+    env: &ParseEnv<'_>,
+    state: &mut ShellState,
+    map: SpanMap,
+    depth: usize,
+    out: &mut Script,
+) {
+    if src.len() > MAX_SCRIPT_BYTES {
+        out.incomplete = true;
+        out.notes.push(format!(
+            "script is {} bytes, over the {MAX_SCRIPT_BYTES}-byte parse limit",
+            src.len()
+        ));
+        return;
+    }
+    if depth > MAX_DEPTH {
+        out.incomplete = true;
+        out.notes
+            .push(format!("nesting deeper than {MAX_DEPTH} levels"));
+        return;
+    }
+    let tree = PARSER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            let mut p = Parser::new();
+            // The bundled grammar always matches the linked tree-sitter ABI; a failure here
+            // leaves the parser unset and the input is reported as unparsed (fail closed).
+            if p.set_language(&tree_sitter_bash::LANGUAGE.into()).is_ok() {
+                *slot = Some(p);
+            }
+        }
+        slot.as_mut().and_then(|p| p.parse(src, None))
+    });
+    let Some(tree) = tree else {
+        out.incomplete = true;
+        out.notes.push("the shell parser failed".into());
+        return;
+    };
+    let root = tree.root_node();
+    if root.has_error() {
+        out.incomplete = true;
+        let at = first_error(root).map(|n| n.start_byte()).unwrap_or(0);
+        out.notes.push(format!(
+            "shell syntax error near byte {at}: parsed what could be parsed"
+        ));
+    }
+    let mut w = Walker {
+        src,
+        env,
+        map,
+        depth,
+        out,
+    };
+    w.block(root, state);
+}
+
+/// The first ERROR or MISSING node, found iteratively (deep inputs must not overflow the stack).
+fn first_error(node: Node<'_>) -> Option<Node<'_>> {
+    let mut cursor = node.walk();
+    loop {
+        let n = cursor.node();
+        if n.is_error() || n.is_missing() {
+            return Some(n);
+        }
+        if n.has_error() && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return None;
+            }
+        }
+    }
+}
+
+struct Walker<'s, 'e, 'o> {
+    src: &'s str,
+    env: &'e ParseEnv<'e>,
+    map: SpanMap,
+    depth: usize,
+    out: &'o mut Script,
+}
+
+impl Walker<'_, '_, '_> {
+    fn text(&self, n: Node<'_>) -> &str {
+        self.src.get(n.byte_range()).unwrap_or("")
+    }
+
+    fn span(&self, n: Node<'_>) -> Range<usize> {
+        self.map.map(n.byte_range())
+    }
+
+    fn limit_hit(&mut self) -> bool {
+        if self.out.commands.len() >= MAX_COMMANDS {
+            if !self.out.incomplete {
+                self.out.incomplete = true;
+                self.out
+                    .notes
+                    .push(format!("more than {MAX_COMMANDS} commands"));
+            }
+            return true;
+        }
+        false
+    }
+
+    /// Walks every named child as a statement.
+    fn block(&mut self, node: Node<'_>, st: &mut ShellState) {
+        let mut cursor = node.walk();
+        let children: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
+        for child in children {
+            self.statement(child, st, None);
+        }
+    }
+
+    /// Walks one statement; `stdin` is the feed from a pipeline's upstream stage.
+    /// Returns the static output of the statement when it can be computed (for pipes).
+    fn statement(
+        &mut self,
+        n: Node<'_>,
+        st: &mut ShellState,
+        stdin: Option<Feed>,
+    ) -> Option<String> {
+        if self.limit_hit() {
+            return None;
+        }
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            self.depth -= 1;
+            if !self.out.incomplete || !self.out.notes.iter().any(|n| n.contains("nesting")) {
+                self.out.incomplete = true;
+                self.out
+                    .notes
+                    .push(format!("nesting deeper than {MAX_DEPTH} levels"));
+            }
+            return None;
+        }
+        let r = self.statement_inner(n, st, stdin);
+        self.depth -= 1;
+        r
+    }
+
+    fn statement_inner(
+        &mut self,
+        n: Node<'_>,
+        st: &mut ShellState,
+        stdin: Option<Feed>,
+    ) -> Option<String> {
+        match n.kind() {
+            "comment" | "heredoc_body" | "heredoc_start" | "heredoc_end" => None,
+            "command" => self.command(n, st, stdin, Vec::new(), Vec::new()),
+            "redirected_statement" => self.redirected(n, st, stdin),
+            "pipeline" => self.pipeline(n, st),
+            "list" | "program" | "compound_statement" | "do_group" | "else_clause"
+            | "elif_clause" | "case_item" | "negated_command" => {
+                let mut cursor = n.walk();
+                let children: Vec<Node<'_>> = n.named_children(&mut cursor).collect();
+                let mut last = None;
+                for c in children {
+                    if n.kind() == "case_item" && n.child_by_field_name("value") == Some(c) {
+                        continue;
+                    }
+                    last = self.statement(c, st, stdin.clone());
+                }
+                last
+            }
+            "subshell" => {
+                let mut inner = st.clone();
+                self.block(n, &mut inner);
+                // Files written inside a subshell are still on disk afterwards.
+                st.files.extend(inner.files);
+                None
+            }
+            "if_statement"
+            | "while_statement"
+            | "case_statement"
+            | "test_command"
+            | "c_style_for_statement"
+            | "ERROR" => {
+                if n.kind() == "ERROR" {
+                    self.out.incomplete = true;
+                }
+                let mut cursor = n.walk();
+                let children: Vec<Node<'_>> = n.named_children(&mut cursor).collect();
+                for c in children {
+                    self.statement(c, st, None);
+                }
+                None
+            }
+            "for_statement" => {
+                if let Some(v) = n.child_by_field_name("variable") {
+                    let name = self.text(v).to_string();
+                    st.vars.insert(name, None);
+                }
+                let mut cursor = n.walk();
+                let values: Vec<Node<'_>> =
+                    n.children_by_field_name("value", &mut cursor).collect();
+                for v in values {
+                    self.word(v, st);
+                }
+                if let Some(body) = n.child_by_field_name("body") {
+                    self.statement(body, st, None);
+                }
+                None
+            }
+            "function_definition" => {
+                let name = n
+                    .child_by_field_name("name")
+                    .map(|x| self.text(x).to_string())
+                    .unwrap_or_default();
+                if let Some(body) = n.child_by_field_name("body") {
+                    let mut inner = st.clone();
+                    inner.via.push(format!("body of function {name}()"));
+                    // Positional parameters inside a body are unknown.
+                    self.statement(body, &mut inner, None);
+                }
+                None
+            }
+            "variable_assignment" => {
+                self.assignment(n, st, false);
+                None
+            }
+            "variable_assignments" => {
+                let mut cursor = n.walk();
+                let children: Vec<Node<'_>> = n.named_children(&mut cursor).collect();
+                for c in children {
+                    self.assignment(c, st, false);
+                }
+                None
+            }
+            "declaration_command" => {
+                let exported = self.text(n).starts_with("export");
+                let mut cursor = n.walk();
+                let children: Vec<Node<'_>> = n.named_children(&mut cursor).collect();
+                if !children.iter().any(|c| c.kind() == "variable_assignment") {
+                    // `export -p`, `declare -x`: prints variables; treat as a command.
+                    let keyword = self
+                        .text(n)
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_string();
+                    let mut words = vec![Word::lit(keyword, self.span(n))];
+                    for c in &children {
+                        words.push(self.word(*c, st));
+                    }
+                    let cmd = SimpleCommand {
+                        assignments: Vec::new(),
+                        words,
+                        redirects: Vec::new(),
+                        stdin,
+                        span: self.span(n),
+                        cwd: st.cwd.clone(),
+                        via: st.via.clone(),
+                        files: st.files.clone(),
+                    };
+                    self.out.commands.push(cmd);
+                    return None;
+                }
+                for c in children {
+                    if c.kind() == "variable_assignment" {
+                        self.assignment(c, st, exported);
+                    } else {
+                        self.word(c, st);
+                    }
+                }
+                None
+            }
+            "unset_command" => None,
+            // Expressions and anything else: walk for substitutions only.
+            _ => {
+                self.substitutions_in(n, st);
+                None
+            }
+        }
+    }
+
+    /// Walks any command/process substitutions inside an expression node.
+    fn substitutions_in(&mut self, n: Node<'_>, st: &mut ShellState) {
+        if matches!(n.kind(), "command_substitution" | "process_substitution") {
+            self.word(n, st);
+            return;
+        }
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            self.out.incomplete = true;
+            self.out
+                .notes
+                .push(format!("nesting deeper than {MAX_DEPTH} levels"));
+        } else {
+            let mut cursor = n.walk();
+            let children: Vec<Node<'_>> = n.named_children(&mut cursor).collect();
+            for c in children {
+                self.substitutions_in(c, st);
+            }
+        }
+        self.depth -= 1;
+    }
+
+    fn assignment(
+        &mut self,
+        n: Node<'_>,
+        st: &mut ShellState,
+        export: bool,
+    ) -> Option<(String, Word)> {
+        let name = n
+            .child_by_field_name("name")
+            .map(|x| self.text(x).to_string())?;
+        let value = match n.child_by_field_name("value") {
+            Some(v) => self.word(v, st),
+            None => Word::lit("", self.span(n)),
+        };
+        st.vars.insert(
+            name.clone(),
+            if value.dynamic {
+                None
+            } else {
+                Some(value.text.clone())
+            },
+        );
+        let in_env = self.env.env.is_some_and(|e| e.contains_key(&name));
+        if export || in_env || st.exported.contains_key(&name) {
+            st.exported.insert(name.clone(), value.clone());
+        }
+        Some((name, value))
+    }
+
+    fn redirected(
+        &mut self,
+        n: Node<'_>,
+        st: &mut ShellState,
+        stdin: Option<Feed>,
+    ) -> Option<String> {
+        let mut redirects = Vec::new();
+        let mut extra = Vec::new();
+        let mut feed = stdin;
+        let mut cursor = n.walk();
+        let children: Vec<Node<'_>> = n.named_children(&mut cursor).collect();
+        let body = n.child_by_field_name("body");
+        let mut heredoc_pipeline = None;
+        for c in &children {
+            if Some(*c) == body {
+                continue;
+            }
+            match c.kind() {
+                "file_redirect" => {
+                    if let Some(r) = self.file_redirect(*c, st, &mut extra) {
+                        redirects.push(r);
+                    }
+                }
+                "herestring_redirect" => feed = Some(self.herestring(*c, st)),
+                "heredoc_redirect" => {
+                    feed = Some(self.heredoc(*c, st));
+                    let mut c2 = c.walk();
+                    for hc in c.named_children(&mut c2) {
+                        match hc.kind() {
+                            "file_redirect" => {
+                                if let Some(r) = self.file_redirect(hc, st, &mut extra) {
+                                    redirects.push(r);
+                                }
+                            }
+                            "pipeline" => heredoc_pipeline = Some(hc),
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let body = body?;
+        let out = match body.kind() {
+            "command" => self.command(body, st, feed, redirects, extra),
+            _ => {
+                let before = self.out.commands.len();
+                let out = self.statement(body, st, feed);
+                // Apply the redirects to the commands of the body (a group redirected as a whole).
+                for c in &mut self.out.commands[before..] {
+                    c.redirects.extend(redirects.iter().cloned());
+                }
+                out
+            }
+        };
+        if let Some(p) = heredoc_pipeline {
+            // `cat <<EOF | bash`: the heredoc command's output feeds the pipeline.
+            let feed = match &out {
+                Some(text) => Feed::Literal(text.clone()),
+                None => Feed::Unknown(format!("output of `{}`", self.text(body))),
+            };
+            self.pipeline_from(p, st, Some(feed));
+        }
+        out
+    }
+
+    /// A file redirect. tree-sitter-bash attaches words after the target
+    /// (`git >/dev/null reset --hard`) as extra destinations; bash passes them to the command,
+    /// so they are returned in `extra` for the caller to append to the command's words.
+    fn file_redirect(
+        &mut self,
+        n: Node<'_>,
+        st: &mut ShellState,
+        extra: &mut Vec<Word>,
+    ) -> Option<Redirect> {
+        let mut op = String::new();
+        let mut cursor = n.walk();
+        for c in n.children(&mut cursor) {
+            if !c.is_named() {
+                op.push_str(self.text(c));
+            }
+        }
+        let mut c2 = n.walk();
+        let dests: Vec<Node<'_>> = n.children_by_field_name("destination", &mut c2).collect();
+        let (first, rest) = dests.split_first()?;
+        let target = self.word(*first, st);
+        for d in rest {
+            let w = self.word(*d, st);
+            extra.push(w);
+        }
+        Some(Redirect { op, target })
+    }
+
+    fn herestring(&mut self, n: Node<'_>, st: &mut ShellState) -> Feed {
+        let mut cursor = n.walk();
+        let words: Vec<Node<'_>> = n
+            .named_children(&mut cursor)
+            .filter(|c| c.kind() != "file_descriptor")
+            .collect();
+        let mut text = String::new();
+        let mut dynamic = false;
+        for w in words {
+            let word = self.word(w, st);
+            dynamic |= word.dynamic;
+            text.push_str(&word.text);
+        }
+        if dynamic {
+            Feed::Unknown(format!("here-string `{}`", self.text(n)))
+        } else {
+            text.push('\n');
+            Feed::Literal(text)
+        }
+    }
+
+    fn heredoc(&mut self, n: Node<'_>, st: &mut ShellState) -> Feed {
+        let mut cursor = n.walk();
+        let children: Vec<Node<'_>> = n.named_children(&mut cursor).collect();
+        for c in children {
+            if c.kind() == "heredoc_body" {
+                // Substitutions inside an unquoted heredoc run.
+                self.substitutions_in(c, st);
+                let mut body = String::new();
+                let mut c2 = c.walk();
+                let parts: Vec<Node<'_>> = c.children(&mut c2).collect();
+                if parts.is_empty() {
+                    body.push_str(self.text(c));
+                } else {
+                    // Take the raw text between the body start and the terminator.
+                    let start = c.start_byte();
+                    let end = parts
+                        .iter()
+                        .filter(|p| p.kind() != "heredoc_end")
+                        .map(|p| p.end_byte())
+                        .max()
+                        .unwrap_or(c.end_byte());
+                    body.push_str(self.src.get(start..end).unwrap_or(""));
+                }
+                return Feed::Literal(body);
+            }
+        }
+        Feed::Unknown(format!("heredoc `{}`", self.text(n)))
+    }
+
+    fn pipeline(&mut self, n: Node<'_>, st: &mut ShellState) -> Option<String> {
+        self.pipeline_from(n, st, None)
+    }
+
+    fn pipeline_from(
+        &mut self,
+        n: Node<'_>,
+        st: &mut ShellState,
+        first: Option<Feed>,
+    ) -> Option<String> {
+        let mut cursor = n.walk();
+        let stages: Vec<Node<'_>> = n.named_children(&mut cursor).collect();
+        let mut feed = first;
+        let mut last = None;
+        for stage in stages {
+            if stage.kind() == "comment" {
+                continue;
+            }
+            let out = self.statement(stage, st, feed.take());
+            feed = Some(match &out {
+                Some(text) => Feed::Literal(text.clone()),
+                None => Feed::Unknown(format!("output of `{}`", self.text(stage))),
+            });
+            last = out;
+        }
+        last
+    }
+
+    /// Handles one `command` node: resolves its words, records it, updates state, and returns
+    /// its static output when computable (echo/printf/base64 -d/tr/cat of a known feed).
+    fn command(
+        &mut self,
+        n: Node<'_>,
+        st: &mut ShellState,
+        stdin: Option<Feed>,
+        mut redirects: Vec<Redirect>,
+        extra_words: Vec<Word>,
+    ) -> Option<String> {
+        let mut assignments = Vec::new();
+        let mut words = Vec::new();
+        let mut extra = extra_words;
+        let mut feed = stdin;
+        let mut cursor = n.walk();
+        let children: Vec<Node<'_>> = n.named_children(&mut cursor).collect();
+        for c in children {
+            match c.kind() {
+                "variable_assignment" => {
+                    let mut scratch = st.clone();
+                    if let Some(a) = self.assignment(c, &mut scratch, false) {
+                        assignments.push(a);
+                    }
+                }
+                "file_redirect" => {
+                    if let Some(r) = self.file_redirect(c, st, &mut extra) {
+                        redirects.push(r);
+                    }
+                }
+                "herestring_redirect" => feed = Some(self.herestring(c, st)),
+                "command_name" => {
+                    let mut c2 = c.walk();
+                    let inner: Vec<Node<'_>> = c.named_children(&mut c2).collect();
+                    match inner.as_slice() {
+                        [one] => words.push(self.word(*one, st)),
+                        _ => words.push(self.word(c, st)),
+                    }
+                }
+                "subshell" => {
+                    // `( … )` parsed as a command child in some error-recovery shapes.
+                    self.statement(c, st, None);
+                }
+                _ => words.push(self.word(c, st)),
+            }
+        }
+        words.extend(extra);
+        if words.is_empty() {
+            // Only assignments: they set shell variables.
+            for (name, value) in assignments {
+                st.vars
+                    .insert(name.clone(), (!value.dynamic).then(|| value.text.clone()));
+                if st.exported.contains_key(&name)
+                    || self.env.env.is_some_and(|e| e.contains_key(&name))
+                {
+                    st.exported.insert(name, value);
+                }
+            }
+            return None;
+        }
+        // Alias expansion: `alias ls='rm -rf'; ls ~` → `rm -rf ~`.
+        if let Some(body) = st.aliases.get(&words[0].text).cloned()
+            && !words[0].dynamic
+            && !st
+                .via
+                .iter()
+                .any(|v| v == &format!("alias {}", words[0].text))
+        {
+            let rest_start = words.get(1).map(|w| w.span.start);
+            let rest = match (rest_start, &self.map) {
+                (Some(_), SpanMap::Offset(_)) => words[1..]
+                    .iter()
+                    .map(|w| shell_quote(&w.text))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                _ => words[1..]
+                    .iter()
+                    .map(|w| shell_quote(&w.text))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            };
+            let text = format!("{body} {rest}");
+            let mut inner = st.clone();
+            inner.via.push(format!("alias {}", words[0].text));
+            let span = self.span(n);
+            parse_nested(&text, self.env, &mut inner, span, self.depth + 1, self.out);
+            return None;
+        }
+        let span = self.span(n);
+        let mut env_assign: Vec<(String, Word)> = st.exported.clone().into_iter().collect();
+        env_assign.retain(|(k, _)| !assignments.iter().any(|(a, _)| a == k));
+        env_assign.extend(assignments);
+        let cmd = SimpleCommand {
+            assignments: env_assign,
+            words,
+            redirects,
+            stdin: feed,
+            span,
+            cwd: st.cwd.clone(),
+            via: st.via.clone(),
+            files: st.files.clone(),
+        };
+        let output = static_output(&cmd);
+        self.track_state(&cmd, st, output.as_deref());
+        self.out.commands.push(cmd);
+        output
+    }
+
+    /// Updates the state after a command: `cd`, `alias`, files written with known content.
+    fn track_state(&mut self, cmd: &SimpleCommand, st: &mut ShellState, output: Option<&str>) {
+        let name = cmd.words[0].text.as_str();
+        match name {
+            "cd" | "pushd" => {
+                let args: Vec<&Word> = cmd.words[1..]
+                    .iter()
+                    .filter(|w| !w.text.starts_with('-'))
+                    .collect();
+                st.cwd = match args.first() {
+                    None => Cwd::Path("~".into()),
+                    Some(w) if w.dynamic => Cwd::Unknown,
+                    Some(w) => match &st.cwd {
+                        _ if w.text.starts_with('/') || w.text.starts_with('~') => {
+                            Cwd::Path(w.text.clone())
+                        }
+                        Cwd::Ambient => Cwd::Path(w.text.clone()),
+                        Cwd::Path(p) => {
+                            Cwd::Path(format!("{}/{}", p.trim_end_matches('/'), w.text))
+                        }
+                        Cwd::Unknown => Cwd::Unknown,
+                    },
+                };
+            }
+            "alias" => {
+                for w in &cmd.words[1..] {
+                    if let Some((k, v)) = w.text.split_once('=') {
+                        st.aliases.insert(k.to_string(), v.to_string());
+                        // The definition is itself code the session will run later: report the
+                        // body with unknown arguments.
+                        let mut inner = st.clone();
+                        inner.via.push(format!("definition of alias {k}"));
+                        let text = format!("{v} \"$@\"");
+                        parse_nested(
+                            &text,
+                            self.env,
+                            &mut inner,
+                            w.span.clone(),
+                            self.depth + 1,
+                            self.out,
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+        for r in &cmd.redirects {
+            if r.writes() && !r.target.dynamic {
+                match output {
+                    Some(text) => {
+                        let entry = st.files.entry(r.target.text.clone()).or_default();
+                        if !r.op.contains(">>") {
+                            entry.clear();
+                        }
+                        entry.push_str(text);
+                    }
+                    None => {
+                        st.files.remove(&r.target.text);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Resolves a word node to text. Walks substitutions inside it as executed commands.
+    fn word(&mut self, n: Node<'_>, st: &mut ShellState) -> Word {
+        let mut w = Word {
+            text: String::new(),
+            env_text: Some(String::new()),
+            dynamic: false,
+            span: self.span(n),
+        };
+        self.word_into(n, st, &mut w);
+        if w.env_text.as_deref() == Some(w.text.as_str()) {
+            w.env_text = None;
+        }
+        w
+    }
+
+    fn push(w: &mut Word, s: &str) {
+        w.text.push_str(s);
+        if let Some(e) = w.env_text.as_mut() {
+            e.push_str(s);
+        }
+    }
+
+    fn word_into(&mut self, n: Node<'_>, st: &mut ShellState, w: &mut Word) {
+        match n.kind() {
+            "word" | "number" | "regex" | "extglob_pattern" | "special_variable_name" => {
+                let t = unescape_word(self.text(n));
+                Self::push(w, &t);
+            }
+            "raw_string" => {
+                let t = self.text(n);
+                let inner = t
+                    .strip_prefix('\'')
+                    .and_then(|x| x.strip_suffix('\''))
+                    .unwrap_or(t);
+                Self::push(w, inner);
+            }
+            "ansi_c_string" => {
+                let t = self.text(n);
+                let inner = t
+                    .strip_prefix("$'")
+                    .and_then(|x| x.strip_suffix('\''))
+                    .unwrap_or(t);
+                Self::push(w, &unescape_ansi_c(inner));
+            }
+            "string" | "translated_string" => {
+                let mut cursor = n.walk();
+                let parts: Vec<Node<'_>> = n.named_children(&mut cursor).collect();
+                // Text between named children (e.g. spaces, literal `$`) is part of the string.
+                let inner_start = n.start_byte()
+                    + if n.kind() == "translated_string" {
+                        2
+                    } else {
+                        1
+                    };
+                let inner_end = n.end_byte().saturating_sub(1).max(inner_start);
+                let mut pos = inner_start;
+                for p in parts {
+                    if p.start_byte() > pos {
+                        let gap = self.src.get(pos..p.start_byte()).unwrap_or("");
+                        Self::push(w, &unescape_dquote(gap));
+                    }
+                    if p.kind() == "string_content" {
+                        let t = unescape_dquote(self.text(p));
+                        Self::push(w, &t);
+                    } else {
+                        self.word_into(p, st, w);
+                    }
+                    pos = p.end_byte();
+                }
+                if inner_end > pos {
+                    let gap = self.src.get(pos..inner_end).unwrap_or("");
+                    Self::push(w, &unescape_dquote(gap));
+                }
+            }
+            "string_content" | "heredoc_content" => {
+                let t = unescape_dquote(self.text(n));
+                Self::push(w, &t);
+            }
+            "concatenation" | "command_name" => {
+                let mut cursor = n.walk();
+                let parts: Vec<Node<'_>> = n.children(&mut cursor).collect();
+                for p in parts {
+                    if p.is_named() {
+                        self.word_into(p, st, w);
+                    } else {
+                        Self::push(w, self.text(p));
+                    }
+                }
+            }
+            "simple_expansion" | "expansion" => self.expansion(n, st, w),
+            "command_substitution" | "process_substitution" => {
+                let mut inner = st.clone();
+                inner.via.push(if n.kind() == "command_substitution" {
+                    "command substitution".into()
+                } else {
+                    "process substitution".into()
+                });
+                let mut cursor = n.walk();
+                let children: Vec<Node<'_>> = n.named_children(&mut cursor).collect();
+                let mut out = None;
+                let mut count = 0;
+                for c in children {
+                    if c.kind() == "comment" {
+                        continue;
+                    }
+                    count += 1;
+                    out = self.statement(c, &mut inner, None);
+                }
+                match (n.kind(), out, count) {
+                    ("command_substitution", Some(text), 1) => {
+                        Self::push(w, text.trim_end_matches('\n'));
+                    }
+                    _ => {
+                        w.dynamic = true;
+                        Self::push(w, self.text(n));
+                    }
+                }
+            }
+            "arithmetic_expansion" | "array" | "brace_expression" => {
+                self.substitutions_in(n, st);
+                if n.kind() != "brace_expression" {
+                    w.dynamic = true;
+                }
+                Self::push(w, self.text(n));
+            }
+            _ => {
+                self.substitutions_in(n, st);
+                Self::push(w, self.text(n));
+            }
+        }
+    }
+
+    fn expansion(&mut self, n: Node<'_>, st: &mut ShellState, w: &mut Word) {
+        let raw = self.text(n).to_string();
+        let mut cursor = n.walk();
+        let children: Vec<Node<'_>> = n.named_children(&mut cursor).collect();
+        let name = children
+            .iter()
+            .find(|c| matches!(c.kind(), "variable_name" | "special_variable_name"))
+            .map(|c| self.text(*c).to_string())
+            .unwrap_or_default();
+        // `${X:-default}` / `${X-default}`: the operator is an anonymous child.
+        let mut op = String::new();
+        let mut c2 = n.walk();
+        let all: Vec<Node<'_>> = n.children(&mut c2).collect();
+        for c in &all {
+            if !c.is_named()
+                && matches!(
+                    self.text(*c),
+                    ":-" | "-" | ":=" | "=" | ":+" | "+" | ":?" | "?"
+                )
+            {
+                op = self.text(*c).to_string();
+                break;
+            }
+        }
+        let simple = n.kind() == "simple_expansion" || (op.is_empty() && children.len() == 1);
+        let script_val = st.vars.get(&name).cloned();
+        let env_val = self.env.env.and_then(|e| e.get(&name).cloned());
+        let default_word = || -> Option<Node<'_>> {
+            all.iter()
+                .skip_while(|c| c.is_named() || self.text(**c) != op)
+                .nth(1)
+                .copied()
+        };
+        match script_val {
+            Some(Some(v)) if simple || op.contains('-') || op.contains('=') || op.contains('?') => {
+                Self::push(w, &v);
+                return;
+            }
+            Some(None) => {
+                w.dynamic = true;
+                Self::push(w, &raw);
+                return;
+            }
+            _ => {}
+        }
+        if name == "HOME"
+            && let Some(h) = self.env.home
+        {
+            Self::push(w, h);
+            return;
+        }
+        if let Some(v) = env_val
+            && (simple || op.contains('-') || op.contains('=') || op.contains('?'))
+        {
+            w.text.push_str(&raw);
+            if let Some(e) = w.env_text.as_mut() {
+                e.push_str(&v);
+            }
+            return;
+        }
+        if (op == ":-" || op == "-" || op == ":=" || op == "=")
+            && env_val_is_unset(self.env, &name)
+            && let Some(d) = default_word()
+        {
+            {
+                let mut dw = Word {
+                    text: String::new(),
+                    env_text: Some(String::new()),
+                    dynamic: false,
+                    span: w.span.clone(),
+                };
+                self.word_into(d, st, &mut dw);
+                Self::push(w, &dw.text);
+                w.dynamic |= dw.dynamic;
+                return;
+            }
+        }
+        w.dynamic = true;
+        Self::push(w, &raw);
+    }
+}
+
+fn env_val_is_unset(env: &ParseEnv<'_>, name: &str) -> bool {
+    env.env.is_none_or(|e| !e.contains_key(name))
+}
+
+/// Removes backslash escapes from an unquoted word (`\rm` → `rm`, `-r\f` → `-rf`).
+pub fn unescape_word(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('\n') | None => {}
+                Some(n) => out.push(n),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Removes the escapes valid inside double quotes (`\" \\ \$ \` \<newline>`).
+fn unescape_dquote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.peek() {
+                Some('"' | '\\' | '$' | '`') => {
+                    if let Some(n) = chars.next() {
+                        out.push(n);
+                    }
+                }
+                Some('\n') => {
+                    chars.next();
+                }
+                _ => out.push(c),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Decodes `$'…'` escapes (`\n \t \\ \' \xHH \0NNN`).
+pub fn unescape_ansi_c(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('a') => out.push('\x07'),
+            Some('e' | 'E') => out.push('\x1b'),
+            Some('x') => {
+                let mut hex = String::new();
+                while hex.len() < 2 && chars.peek().is_some_and(|c| c.is_ascii_hexdigit()) {
+                    hex.extend(chars.next());
+                }
+                if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    out.push(ch);
+                }
+            }
+            Some(d @ '0'..='7') => {
+                let mut oct = String::from(d);
+                while oct.len() < 3 && chars.peek().is_some_and(|c| ('0'..='7').contains(c)) {
+                    oct.extend(chars.next());
+                }
+                if let Some(ch) = u32::from_str_radix(&oct, 8).ok().and_then(char::from_u32) {
+                    out.push(ch);
+                }
+            }
+            Some(o) => out.push(o),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// Quotes a string for re-parsing as one shell word.
+pub fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,~".contains(c))
+    {
+        return s.to_string();
+    }
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// The output of a command when it is statically known: `echo`, `printf`, `cat` of a known
+/// feed, `base64 -d` and `tr SET1 SET2` of a known feed. Only literal words count.
+pub fn static_output(cmd: &SimpleCommand) -> Option<String> {
+    if cmd.words.iter().any(|w| w.dynamic) {
+        return None;
+    }
+    let name = cmd.words[0].text.rsplit('/').next().unwrap_or("");
+    let args: Vec<&str> = cmd.words[1..].iter().map(|w| w.text.as_str()).collect();
+    let feed = match &cmd.stdin {
+        Some(Feed::Literal(t)) => Some(t.as_str()),
+        _ => None,
+    };
+    match name {
+        "echo" => {
+            let mut newline = true;
+            let mut escapes = false;
+            let mut i = 0;
+            while let Some(a) = args.get(i) {
+                match *a {
+                    "-n" => newline = false,
+                    "-e" => escapes = true,
+                    "-E" => escapes = false,
+                    "-ne" | "-en" => {
+                        newline = false;
+                        escapes = true;
+                    }
+                    _ => break,
+                }
+                i += 1;
+            }
+            let mut s = args[i..].join(" ");
+            if escapes {
+                s = unescape_ansi_c(&s);
+            }
+            if newline {
+                s.push('\n');
+            }
+            Some(s)
+        }
+        "printf" => {
+            let mut i = 0;
+            if args.first() == Some(&"--") {
+                i = 1;
+            }
+            let fmt = args.get(i)?;
+            Some(printf(fmt, &args[i + 1..]))
+        }
+        "cat" if args.is_empty() || args == ["-"] => feed.map(str::to_string),
+        "base64" if args.iter().any(|a| matches!(*a, "-d" | "--decode" | "-D")) => {
+            use base64::Engine as _;
+            let text: String = feed?.chars().filter(|c| !c.is_whitespace()).collect();
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(text.as_bytes())
+                .ok()?;
+            String::from_utf8(bytes).ok()
+        }
+        "tr" if args.len() == 2 && !args[0].starts_with('-') => {
+            let from: Vec<char> = args[0].chars().collect();
+            let to: Vec<char> = args[1].chars().collect();
+            if from
+                .iter()
+                .chain(&to)
+                .any(|c| matches!(c, '-' | '[' | '\\'))
+                || to.is_empty()
+            {
+                return None;
+            }
+            Some(
+                feed?
+                    .chars()
+                    .map(|c| match from.iter().position(|f| *f == c) {
+                        Some(i) => to.get(i).copied().unwrap_or(to[to.len() - 1]),
+                        None => c,
+                    })
+                    .collect(),
+            )
+        }
+        "rev" => Some(
+            feed?
+                .lines()
+                .map(|l| l.chars().rev().collect::<String>() + "\n")
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// A small `printf`: `%s`/`%b`/`%d` substitute arguments (format reused while arguments remain),
+/// backslash escapes are decoded.
+fn printf(fmt: &str, args: &[&str]) -> String {
+    let mut out = String::new();
+    let mut idx = 0;
+    loop {
+        let mut chars = fmt.chars().peekable();
+        let mut used = false;
+        while let Some(c) = chars.next() {
+            if c == '%' {
+                match chars.next() {
+                    Some('%') => out.push('%'),
+                    Some(_) => {
+                        out.push_str(args.get(idx).copied().unwrap_or(""));
+                        idx += 1;
+                        used = true;
+                    }
+                    None => out.push('%'),
+                }
+            } else if c == '\\' {
+                let mut esc = String::from("\\");
+                esc.extend(chars.next());
+                out.push_str(&unescape_ansi_c(&esc));
+            } else {
+                out.push(c);
+            }
+        }
+        if !used || idx >= args.len() {
+            break;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argvs(src: &str) -> Vec<Vec<String>> {
+        parse(src, &ParseEnv::default())
+            .commands
+            .iter()
+            .map(|c| c.words.iter().map(|w| w.text.clone()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn splits_lists_pipes_and_groups() {
+        assert_eq!(
+            argvs("git status && git reset --hard origin/main"),
+            vec![
+                vec!["git", "status"],
+                vec!["git", "reset", "--hard", "origin/main"]
+            ]
+        );
+        assert_eq!(
+            argvs("true & rm -rf ~/work")[1],
+            vec!["rm", "-rf", "~/work"]
+        );
+        assert_eq!(
+            argvs("(cd /srv && rm -rf app)")[1],
+            vec!["rm", "-rf", "app"]
+        );
+        assert_eq!(
+            argvs("{ git clean -fdx; }"),
+            vec![vec!["git", "clean", "-fdx"]]
+        );
+        assert_eq!(
+            argvs("if true; then rm -rf /srv; fi")[1],
+            vec!["rm", "-rf", "/srv"]
+        );
+    }
+
+    #[test]
+    fn resolves_quotes_escapes_and_variables() {
+        assert_eq!(argvs("rm -r'f' /"), vec![vec!["rm", "-rf", "/"]]);
+        assert_eq!(argvs("'g'it push --force")[0][0], "git");
+        assert_eq!(argvs(r"\rm -r\f ./src"), vec![vec!["rm", "-rf", "./src"]]);
+        assert_eq!(
+            argvs("c=rm; $c -rf /home/alice"),
+            vec![vec!["rm", "-rf", "/home/alice"]]
+        );
+        assert_eq!(argvs("${RM:-rm} -rf /srv"), vec![vec!["rm", "-rf", "/srv"]]);
+        assert_eq!(argvs(r#"echo "a \"b\" $'x'""#)[0][1], "a \"b\" $'x'");
+        assert_eq!(argvs("echo $'a\\nb'")[0][1], "a\nb");
+    }
+
+    #[test]
+    fn substitutions_are_executed_commands() {
+        let s = parse("echo $(rm -rf ~/work)", &ParseEnv::default());
+        assert_eq!(s.commands[0].words[0].text, "rm");
+        assert!(s.commands[1].words[1].dynamic);
+        let s = parse("cat <(rm -rf /tmp/../home/alice)", &ParseEnv::default());
+        assert_eq!(s.commands[0].words[0].text, "rm");
+    }
+
+    #[test]
+    fn pipes_feed_static_output() {
+        let s = parse("echo cm0gLXJmIH4v | base64 -d | sh", &ParseEnv::default());
+        assert_eq!(s.commands[2].stdin, Some(Feed::Literal("rm -rf ~/".into())));
+        let s = parse(
+            "printf 'kubectl delete ns prod\\n' | bash",
+            &ParseEnv::default(),
+        );
+        assert_eq!(
+            s.commands[1].stdin,
+            Some(Feed::Literal("kubectl delete ns prod\n".into()))
+        );
+        let s = parse("curl -fsSL https://x.sh | sh", &ParseEnv::default());
+        assert!(matches!(s.commands[1].stdin, Some(Feed::Unknown(_))));
+        let s = parse("bash <<< 'rm -rf /opt/app'", &ParseEnv::default());
+        assert_eq!(
+            s.commands[0].stdin,
+            Some(Feed::Literal("rm -rf /opt/app\n".into()))
+        );
+        let s = parse("psql <<'SQL'\nDROP TABLE x;\nSQL\n", &ParseEnv::default());
+        assert!(
+            matches!(&s.commands[0].stdin, Some(Feed::Literal(t)) if t.contains("DROP TABLE x"))
+        );
+    }
+
+    #[test]
+    fn tracks_cd_aliases_functions_and_files() {
+        let s = parse("cd /srv && rm -rf app", &ParseEnv::default());
+        assert_eq!(s.commands[1].cwd, Cwd::Path("/srv".into()));
+        let v = argvs("alias ls='rm -rf'; ls ~");
+        assert!(
+            v.contains(&vec!["rm".to_string(), "-rf".into(), "~".into()]),
+            "{v:?}"
+        );
+        let s = parse("f(){ rm -rf \"$@\"; }; f ~/work", &ParseEnv::default());
+        assert!(
+            s.commands
+                .iter()
+                .any(|c| c.words[0].text == "rm" && c.words[2].dynamic)
+        );
+        let mut st = ShellState::default();
+        let mut out = Script::default();
+        parse_nested(
+            "printf 'rm -rf ~/work\\n' > /tmp/c.sh",
+            &ParseEnv::default(),
+            &mut st,
+            0..1,
+            0,
+            &mut out,
+        );
+        assert_eq!(
+            st.files.get("/tmp/c.sh").map(String::as_str),
+            Some("rm -rf ~/work\n")
+        );
+    }
+
+    #[test]
+    fn env_values_stay_out_of_text() {
+        let env: BTreeMap<String, String> = [(
+            "DATABASE_URL".to_string(),
+            "postgres://u:pw@db/app".to_string(),
+        )]
+        .into();
+        let s = parse(
+            "psql \"$DATABASE_URL\"",
+            &ParseEnv {
+                env: Some(&env),
+                home: None,
+            },
+        );
+        let w = &s.commands[0].words[1];
+        assert_eq!(w.text, "$DATABASE_URL");
+        assert_eq!(w.expanded(), "postgres://u:pw@db/app");
+        assert!(!w.dynamic);
+    }
+
+    #[test]
+    fn errors_and_limits_fail_closed() {
+        assert!(parse("rm -rf / ; $($($(", &ParseEnv::default()).incomplete);
+        let deep = "$(".repeat(400) + "rm -rf /" + &")".repeat(400);
+        let s = parse(&deep, &ParseEnv::default());
+        assert!(s.incomplete);
+        let big = "a".repeat(MAX_SCRIPT_BYTES + 1);
+        assert!(parse(&big, &ParseEnv::default()).incomplete);
+    }
+}
+#[cfg(test)]
+mod sexp_debug {
+    #[test]
+    #[ignore]
+    fn dump() {
+        let src = std::env::var("SRC").unwrap_or_default();
+        let mut p = tree_sitter::Parser::new();
+        p.set_language(&tree_sitter_bash::LANGUAGE.into()).unwrap();
+        let t = p.parse(&src, None).unwrap();
+        println!("{}", t.root_node().to_sexp());
+    }
+}
