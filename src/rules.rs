@@ -13,6 +13,7 @@
 #![allow(dead_code)]
 
 pub mod explain;
+pub mod fuzzing;
 pub mod layers;
 pub mod matcher;
 pub mod pack;

@@ -1108,3 +1108,28 @@ fn argv_input_is_evaluated_without_shell_parsing() {
         Decision::Deny
     );
 }
+
+/// Stable stand-in for the cargo-fuzz target (only stable Rust is available here): a
+/// deterministic generator of shell-ish inputs, mutated corpus lines and deep nesting through
+/// `fuzzing::fuzz_one`. `OVERWATCH_FUZZ_CASES` raises the count (`fuzz/run-brief.sh` does).
+#[test]
+fn fuzz_smoke() {
+    let cases: usize = std::env::var("OVERWATCH_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1500);
+    let seed: u64 = std::env::var("OVERWATCH_FUZZ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x5eed);
+    let seeds: Vec<&str> = CORPUS
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.splitn(3, '\t').nth(2))
+        .collect();
+    let mut g = fuzzing::Gen::new(seed);
+    for _ in 0..cases {
+        let input = g.input(&seeds);
+        fuzzing::fuzz_one(&input);
+    }
+}
