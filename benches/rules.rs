@@ -43,7 +43,7 @@ fn production() -> (Context, ProbeEnv) {
     ];
     (
         Context {
-            tier: Some(Tier::Production),
+            tier: Tier::Production,
             facts,
             credentials: Vec::new(),
         },

@@ -25,11 +25,43 @@ pub enum Command {
     Run(RunArgs),
     /// Print the detected context and credentials, with the reason for each tier verdict.
     Env(EnvArgs),
+    /// Show the effective configuration, its file, or the available themes.
+    Config(ConfigArgs),
+    /// Print shell completions: `overwatch completions bash > /etc/bash_completion.d/overwatch`.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff): `overwatch man | man -l -`.
+    Man,
     /// Evaluate one command against the rules and the current context; exit code = decision
     /// (0 allow/warn, 10 confirm, 11 deny, 2 usage or rule-pack error).
     Check(CheckArgs),
     /// Manage and test rule packs: list, test, lint, explain, trust.
     Rules(RulesArgs),
+}
+
+/// Arguments of `overwatch config`.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub action: ConfigAction,
+}
+
+/// What `overwatch config` does.
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Print the effective configuration (built-in defaults overlaid by your config file) as TOML.
+    Show,
+    /// Print the path of your config file (it may not exist yet).
+    Path,
+    /// List the built-in and user themes, each with its tier badges.
+    Themes,
+}
+
+/// Arguments of `overwatch completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate completions for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Arguments of `overwatch run`.

@@ -2,8 +2,13 @@
 
 mod cli;
 mod cmd;
+mod config;
 mod context;
+mod demo;
+mod diag;
 mod rules;
+mod theme;
+mod ui;
 
 use std::process::ExitCode;
 
@@ -14,6 +19,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Run(args) => cmd::run::main(args),
         cli::Command::Env(args) => cmd::env::main(args),
+        cli::Command::Config(args) => cmd::config::main(args),
+        cli::Command::Completions(args) => cmd::config::completions(args),
+        cli::Command::Man => cmd::config::man(),
         cli::Command::Check(args) => cmd::check::main(args),
         cli::Command::Rules(args) => cmd::rules::main(args),
     };

@@ -846,7 +846,7 @@ pub fn example_env(tier: Tier) -> (Context, ProbeEnv) {
         reason: format!("examples run at {tier}"),
     });
     let ctx = Context {
-        tier: Some(tier),
+        tier,
         facts,
         credentials: Vec::new(),
     };

@@ -35,7 +35,7 @@ static ENV: LazyLock<(Context, ProbeEnv)> = LazyLock::new(|| {
     .collect();
     (
         Context {
-            tier: Some(Tier::Production),
+            tier: Tier::Production,
             facts,
             credentials: Vec::new(),
         },

@@ -70,7 +70,7 @@ fn production() -> (Context, ProbeEnv) {
         fact(FactKind::Git, "main", Tier::Production),
     ];
     let ctx = Context {
-        tier: Some(Tier::Production),
+        tier: Tier::Production,
         facts,
         credentials: Vec::new(),
     };
@@ -96,7 +96,7 @@ fn development() -> (Context, ProbeEnv) {
         fact(FactKind::Git, "feature/x", Tier::Development),
     ];
     let ctx = Context {
-        tier: Some(Tier::Development),
+        tier: Tier::Development,
         facts,
         credentials: Vec::new(),
     };

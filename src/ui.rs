@@ -1,0 +1,3 @@
+//! Render functions: read the model, never change it.
+
+pub mod context_tab;
