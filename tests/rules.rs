@@ -236,3 +236,46 @@ fn project_packs_need_trust_to_relax() {
         11
     );
 }
+
+#[test]
+fn check_resolves_targets_from_the_real_kubeconfig() {
+    let s = Sandbox::new();
+    std::fs::create_dir_all(s.path("home/.kube")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        s.path("home/.kube/config"),
+        "apiVersion: v1\nkind: Config\ncurrent-context: prod-eu\nclusters:\n- name: prod-eu\n  cluster: {server: \"https://k8s.prod-eu.example.com\"}\n- name: kind-dev\n  cluster: {server: \"https://127.0.0.1:6443\"}\ncontexts:\n- name: prod-eu\n  context: {cluster: prod-eu, user: admin}\n- name: kind-dev\n  context: {cluster: kind-dev, user: dev}\nusers:\n- name: admin\n  user: {}\n- name: dev\n  user: {}\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    // Same command, the ambient context decides…
+    let o = s.run(&["check", "--json", "--command", "kubectl delete ns scratch"]);
+    assert_eq!(code(&o), 10, "{}", stdout(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap_or_default();
+    assert_eq!(v["commands"][0]["target"]["name"], "prod-eu");
+    assert_eq!(v["commands"][0]["tier"], "production");
+    // …unless the command names its own context.
+    assert_eq!(
+        code(&s.run(&[
+            "check",
+            "--command",
+            "kubectl --context kind-dev delete ns scratch"
+        ])),
+        0
+    );
+    assert_eq!(
+        code(&s.run(&[
+            "check",
+            "--command",
+            "k --context=kind-dev delete ns scratch"
+        ])),
+        0
+    );
+    // A kubeconfig override that resolves to nothing is unknown, and unknown is not safe.
+    assert_eq!(
+        code(&s.run(&[
+            "check",
+            "--command",
+            "KUBECONFIG=/nonexistent kubectl delete ns x"
+        ])),
+        10
+    );
+}
