@@ -1133,3 +1133,29 @@ fn fuzz_smoke() {
         fuzzing::fuzz_one(&input);
     }
 }
+
+#[test]
+fn commands_inside_containers_are_evaluated() {
+    let e = engine();
+    let prod = production();
+    for (cmd, least) in [
+        (
+            "docker compose exec db psql -c 'DROP TABLE users'",
+            Decision::Confirm,
+        ),
+        ("docker exec -u postgres db dropdb app", Decision::Confirm),
+        (
+            "kubectl exec api-0 -c app -- rm -rf /data",
+            Decision::Confirm,
+        ),
+        (
+            "podman exec web sh -c 'rm -rf /srv/uploads'",
+            Decision::Confirm,
+        ),
+    ] {
+        let ev = eval_in(&e, &prod, cmd);
+        assert!(ev.decision >= least, "`{cmd}` → {}", summary(&ev));
+    }
+    let ev = eval_in(&e, &development(), "docker exec -it web rm -rf /tmp/cache");
+    assert_eq!(ev.decision, Decision::Allow, "{}", summary(&ev));
+}

@@ -446,6 +446,9 @@ impl<'a> Unwrapper<'a> {
                 return;
             }
             "git" => self.git_alias(&inv, depth),
+            "docker" | "podman" | "nerdctl" | "kubectl" | "oc" | "k" => {
+                self.container_exec(&inv, depth)
+            }
             "python" | "python2" | "python3" | "pypy" | "pypy3" | "node" | "nodejs" | "deno"
             | "bun" | "perl" | "ruby" | "php" | "lua" | "rscript" => {
                 self.interpreter(&mut inv, depth);
@@ -808,6 +811,83 @@ impl<'a> Unwrapper<'a> {
             inner.argv.extend(inputs);
         }
         inner.steps.push(step);
+        self.invocation(inner, depth + 1);
+    }
+
+    /// `docker exec C cmd…`, `docker compose exec S cmd…`, `kubectl exec POD -- cmd…`: the command
+    /// runs inside a container; it is evaluated too (the container command itself is also kept).
+    fn container_exec(&mut self, inv: &Invocation, depth: usize) {
+        let args = inv.args();
+        let start = match inv.program.as_str() {
+            "kubectl" | "oc" | "k" => {
+                let Some(dd) = args.iter().position(|w| w.text == "--") else {
+                    return;
+                };
+                if !args[..dd].iter().any(|w| w.text == "exec") {
+                    return;
+                }
+                dd + 1
+            }
+            _ => {
+                let (sub_at, values): (usize, &[&str]) = match args.first().map(|w| w.text.as_str())
+                {
+                    Some("exec") => (
+                        1,
+                        &[
+                            "-e",
+                            "--env",
+                            "-u",
+                            "--user",
+                            "-w",
+                            "--workdir",
+                            "--detach-keys",
+                            "--env-file",
+                        ],
+                    ),
+                    Some("compose")
+                        if args
+                            .get(1)
+                            .is_some_and(|w| matches!(w.text.as_str(), "exec" | "run")) =>
+                    {
+                        (
+                            2,
+                            &[
+                                "-e",
+                                "--env",
+                                "-u",
+                                "--user",
+                                "-w",
+                                "--workdir",
+                                "--index",
+                                "--name",
+                                "--entrypoint",
+                                "-p",
+                                "--publish",
+                                "-v",
+                                "--volume",
+                                "-l",
+                                "--label",
+                            ],
+                        )
+                    }
+                    _ => return,
+                };
+                let tail = &args[sub_at..];
+                let (i, _) = skip_options(tail, values);
+                sub_at + i + 1
+            }
+        };
+        if start >= args.len() {
+            return;
+        }
+        let mut inner = inv.clone();
+        inner.argv = args[start..].to_vec();
+        inner.stdin = None;
+        inner.steps.push(format!(
+            "{} exec: runs `{}` inside a container",
+            inv.program,
+            inner.argv_text().join(" ")
+        ));
         self.invocation(inner, depth + 1);
     }
 
