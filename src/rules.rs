@@ -618,7 +618,7 @@ impl Engine {
                     | (pack::Access::Read, PathAccess::Read)
                     | (pack::Access::Write, PathAccess::Write)
             );
-            applies && p.globs.iter().any(|g| g.matches(&abs, &home, &cwd))
+            applies && p.covers(&abs, &home, &cwd)
         })
     }
 
@@ -682,7 +682,7 @@ impl Engine {
             .c
             .paths
             .iter()
-            .filter(|p| p.globs.iter().any(|g| g.matches(&abs, &home, &project)))
+            .filter(|p| p.covers(&abs, &home, &project))
             .max_by_key(|p| p.action)
             .map(|p| SensitiveMatch {
                 id: p.id.clone(),

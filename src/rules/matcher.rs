@@ -432,6 +432,16 @@ impl<'a> View<'a> {
                     }
                 }
             }
+            if spec.sql_positional {
+                for &i in self.positional.iter().skip(1) {
+                    let w = &args[i];
+                    if w.dynamic {
+                        kinds.push(SqlKind::Unknown);
+                    } else {
+                        add(&w.text, &mut kinds);
+                    }
+                }
+            }
             if spec.sql_stdin {
                 match &self.inv.stdin {
                     Some(Feed::Literal(t)) => add(t, &mut kinds),
