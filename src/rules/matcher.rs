@@ -241,7 +241,9 @@ impl Glob {
             return true;
         }
         if let Ok(rel) = abs.strip_prefix(home)
-            && self.re.is_match_or(false, &format!("~/{}", rel.to_string_lossy()))
+            && self
+                .re
+                .is_match_or(false, &format!("~/{}", rel.to_string_lossy()))
         {
             return true;
         }

@@ -607,6 +607,13 @@ const DATA_NOT_CODE: &[&str] = &[
     "bash -n deploy.sh",
     "sh -c 'echo hello && ls'",
     "ssh build-box 'uptime'",
+    "overwatch check --command 'rm -rf /'",
+    "overwatch rules explain 'git push -f origin main'",
+    "ee preflight check --cmd \"git reset --hard\"",
+    "echo \\\"rm -rf /\\\"",
+    "git commit -F- <<'EOF'\nrm -rf / is what broke prod\nEOF",
+    "cat > notes.md <<'EOF'\nkubectl delete ns prod\nEOF",
+    "command -v foo",
 ];
 
 #[test]
