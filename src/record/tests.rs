@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
+use super::cast::CastFormat;
+use super::recorder::*;
 use super::session_dir::new_session_id;
+use super::utf8::Utf8Stream;
 use super::*;
 use crate::replay::cast::{Cast, Code};
 use crate::secrets::planted::{env_literals, planted};
@@ -296,4 +299,18 @@ fn session_dirs_are_private_and_listed_newest_first() {
     let id = new_session_id();
     assert_eq!(id.len(), "20260101T000000Z-aaaaaaaa".len(), "{id}");
     assert_ne!(id, new_session_id());
+}
+
+#[test]
+fn split_character_is_joined_and_invalid_bytes_are_replaced() {
+    let bytes = "é✓".as_bytes();
+    let mut d = Utf8Stream::default();
+    let mut out = String::new();
+    for b in bytes {
+        out.push_str(&d.decode(&[*b]));
+    }
+    assert_eq!(out, "é✓");
+    assert_eq!(d.decode(b"a\xffb"), "a\u{FFFD}b");
+    assert_eq!(d.decode(b"x\xe2\x9c"), "x");
+    assert_eq!(d.finish(), "\u{FFFD}");
 }

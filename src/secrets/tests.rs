@@ -6,6 +6,7 @@ use std::sync::Arc;
 use proptest::prelude::*;
 
 use super::planted::{env_literals, planted};
+use super::rules::RULES;
 use super::*;
 
 fn redactor() -> Redactor {

@@ -7,13 +7,14 @@ use std::time::Duration;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use proptest::prelude::*;
 
-use super::*;
-use crate::record::{CastFormat, RecordOptions, Recorder, TermSize};
-use crate::replay::app::{Action, ReplayApp, action_for};
-use crate::replay::cast::Cast;
-use crate::replay::cast::EventReader;
-use crate::replay::index::IdleMap;
-use crate::replay::timeline::Timeline;
+use super::app::{Action, ReplayApp, action_for};
+use super::cast::{Cast, Code, EventReader};
+use super::index::IdleMap;
+use super::player::{Player, parse_time};
+use super::timeline::Timeline;
+use crate::record::cast::CastFormat;
+use crate::record::recorder::{RecordOptions, Recorder, TermSize};
+use crate::session::{PaneSize, TerminalModel};
 
 fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
     let path = dir.join(name);
@@ -382,4 +383,21 @@ proptest! {
     fn reader_never_panics_on_arbitrary_bytes(data in proptest::collection::vec(any::<u8>(), 0..400)) {
         read_all(&data);
     }
+}
+
+#[test]
+fn idle_map_shortens_long_gaps_only() {
+    // Events at 0..1 s, then a 10 s gap ending at 11 s, then a 3 s gap ending at 14 s.
+    let map = IdleMap::new(&[(11.0, 10.0), (14.0, 3.0)], Some(2.0));
+    assert_eq!(map.to_display(0.5), 0.5);
+    assert_eq!(map.to_display(2.5), 2.5); // within the allowed 2 s of the gap
+    assert_eq!(map.to_display(7.0), 3.0); // time stands still for the excess
+    assert_eq!(map.to_display(11.0), 3.0);
+    assert_eq!(map.to_display(12.0), 4.0);
+    assert_eq!(map.to_display(14.0), 5.0); // second gap: 3 s → 2 s
+    assert_eq!(map.to_cast(3.0), 11.0);
+    assert_eq!(map.to_cast(4.0), 12.0);
+    assert_eq!(map.to_cast(1.0), 1.0);
+    let none = IdleMap::new(&[(11.0, 10.0)], None);
+    assert_eq!(none.to_display(11.0), 11.0);
 }
