@@ -314,3 +314,54 @@ fn split_character_is_joined_and_invalid_bytes_are_replaced() {
     assert_eq!(d.decode(b"x\xe2\x9c"), "x");
     assert_eq!(d.finish(), "\u{FFFD}");
 }
+
+#[test]
+fn agent_script_printing_planted_secrets_in_a_real_pty_leaks_nothing() {
+    let corpus = planted();
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The agent script: every planted line via printf from a data file, and one secret printed
+    // in two halves with a pause between, so it arrives in two PTY reads.
+    let data = dir.path().join("lines.txt");
+    // (The split secret is left out of the file so its halves are only in the split reads.)
+    let lines: Vec<String> = corpus
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 6)
+        .map(|(_, p)| p.line.replace('\r', ""))
+        .collect();
+    std::fs::write(&data, lines.join("\n") + "\n").expect("data");
+    let split = &corpus[6].secret;
+    let (a, b) = split.split_at(split.len() / 2);
+    let script = format!(
+        "cat '{}'; printf 'token=%s' '{a}'; sleep 0.3; printf '%s\\n' '{b}'; echo done",
+        data.display()
+    );
+    let reads = pty_reads(&script);
+    let raw: Vec<u8> = reads.iter().flat_map(|(_, b)| b.clone()).collect();
+    let raw_text = String::from_utf8_lossy(&raw);
+    assert!(
+        raw_text.contains(a) && raw_text.contains("done"),
+        "script did not run"
+    );
+    let half_reads = reads
+        .iter()
+        .filter(|(_, r)| {
+            String::from_utf8_lossy(r).contains(a) && !String::from_utf8_lossy(r).contains(b)
+        })
+        .count();
+    assert!(
+        half_reads >= 1,
+        "the split secret did not arrive in two reads"
+    );
+    let mut rec = Recorder::create(dir.path(), opts(CastFormat::V3)).expect("create");
+    for (at, chunk) in &reads {
+        rec.output(*at, chunk).expect("output");
+        rec.flush_if_due(*at).expect("flush");
+    }
+    rec.finish(Some(0)).expect("finish");
+    let cast = read_raw(&dir.path().join(CAST_FILE));
+    for p in &corpus {
+        assert!(!cast.contains(&p.secret), "{} leaked", p.rule);
+    }
+    assert!(cast.contains("done"));
+}
