@@ -35,6 +35,8 @@ mod secrets {
     pub mod rules;
     #[path = "stream.rs"]
     pub mod stream;
+    #[path = "visible.rs"]
+    pub mod visible;
     pub use redactor::*;
     pub use stream::*;
 }

@@ -17,6 +17,7 @@
 pub mod redactor;
 pub mod rules;
 pub mod stream;
+pub mod visible;
 
 pub use redactor::*;
 pub use stream::*;

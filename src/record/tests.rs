@@ -49,18 +49,20 @@ fn pty_reads(script: &str) -> Vec<(Duration, Vec<u8>)> {
         }
     });
     let mut reads = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    // Drain until the reader sees EOF/EIO (every slave fd closed: the child and its children
+    // exited), so output written just before exit is never lost on a loaded machine.
     loop {
-        match rx.recv_timeout(Duration::from_millis(300)) {
+        match rx.recv_timeout(Duration::from_millis(200)) {
             Ok(chunk) => reads.push((started.elapsed(), chunk)),
-            Err(_) => {
-                if child.try_wait().expect("wait").is_some() || Instant::now() > deadline {
-                    break;
-                }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                assert!(Instant::now() < deadline, "PTY child did not finish in 30 s");
             }
         }
     }
     let _ = child.kill();
+    let _ = child.wait();
     reads
 }
 

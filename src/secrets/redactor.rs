@@ -10,6 +10,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::Regex;
 
 use super::rules::{RULES, RuleSpec};
+use super::visible::{invisible_parts, visible};
 
 /// Shortest env credential value redacted literally: shorter values (`1`, `true`, `dev`) would
 /// shred ordinary output and are not credentials worth the name.
@@ -159,7 +160,25 @@ impl Redactor {
 
     /// All secrets in `text`, sorted by start, non-overlapping (overlaps are merged; the earlier
     /// span's rule id is kept).
+    ///
+    /// Terminal output is scanned as its visible text (see `visible.rs`), so escape sequences in
+    /// the middle of a secret do not hide it; spans are in `text`'s offsets either way.
     pub fn find(&self, text: &str) -> Vec<Finding> {
+        match visible(text) {
+            None => self.find_plain(text),
+            Some((view, map)) => self
+                .find_plain(&view)
+                .into_iter()
+                .map(|f| Finding {
+                    start: map[f.start],
+                    end: map[f.end - 1] + 1,
+                    rule: f.rule,
+                })
+                .collect(),
+        }
+    }
+
+    fn find_plain(&self, text: &str) -> Vec<Finding> {
         let mut found = Vec::new();
         if let Some(literals) = &self.literals {
             for m in literals.find_iter(text) {
@@ -200,7 +219,8 @@ impl Redactor {
         merge(found)
     }
 
-    /// `text` with every secret replaced by `[REDACTED:<rule-id>]`; borrowed when nothing matched.
+    /// `text` with every secret replaced by `[REDACTED:<rule-id>]` (followed by any escape sequences
+    /// that were inside the secret); borrowed when nothing matched.
     pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let found = self.find(text);
         if found.is_empty() {
@@ -258,6 +278,7 @@ fn apply(text: &str, found: &[Finding]) -> String {
     for f in found {
         out.push_str(&text[at..f.start]);
         out.push_str(&replacement(f.rule));
+        out.push_str(&invisible_parts(&text[f.start..f.end]));
         at = f.end;
     }
     out.push_str(&text[at..]);

@@ -208,3 +208,36 @@ proptest! {
         prop_assert_eq!(got, expected);
     }
 }
+
+#[test]
+fn secrets_broken_by_escape_sequences_are_redacted_and_the_escapes_kept() {
+    let r = redactor();
+    let token = &planted()[4].secret; // a ghp_ token
+    let (a, b) = token.split_at(10);
+    let text = format!("token \x1b[1;33m{a}\x1b[0m\x1b[2;5H{b}\x1b[K done");
+    let out = r.redact(&text);
+    assert!(!out.contains(a) || !out.contains(b), "{out:?}");
+    assert!(!out.contains(&b[..8]), "{out:?}");
+    assert_eq!(
+        out,
+        "token \x1b[1;33m[REDACTED:github-token]\x1b[0m\x1b[2;5H\x1b[K done"
+    );
+    // The same through the stream redactor with the split inside the escape sequence.
+    let r = Arc::new(r);
+    let cut = text.find("[2;5H").expect("csi");
+    assert_eq!(stream(&r, &text, &[cut]), out);
+}
+
+#[test]
+fn visible_view_maps_back_to_the_original() {
+    use super::visible::{invisible_parts, visible};
+    assert!(visible("plain text").is_none());
+    let text = "a\x1b[31mb\x1b]0;title\x07c\x08d\x1b(Be";
+    let (view, map) = visible(text).expect("has escapes");
+    assert_eq!(view, "abcde");
+    assert_eq!(map.len(), view.len() + 1);
+    for (i, ch) in view.char_indices() {
+        assert_eq!(text[map[i]..].chars().next(), Some(ch));
+    }
+    assert_eq!(invisible_parts(text), "\x1b[31m\x1b]0;title\x07\x08\x1b(B");
+}
