@@ -14,6 +14,7 @@
 
 #![allow(dead_code)] // wired into the app during integration
 
+pub mod env;
 pub mod redactor;
 pub mod rules;
 pub mod stream;

@@ -57,7 +57,10 @@ fn pty_reads(script: &str) -> Vec<(Duration, Vec<u8>)> {
             Ok(chunk) => reads.push((started.elapsed(), chunk)),
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                assert!(Instant::now() < deadline, "PTY child did not finish in 30 s");
+                assert!(
+                    Instant::now() < deadline,
+                    "PTY child did not finish in 30 s"
+                );
             }
         }
     }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 
+use super::env::credential_values;
 use super::planted::{env_literals, planted};
 use super::rules::RULES;
 use super::*;
@@ -191,19 +192,35 @@ proptest! {
     /// Whatever the read boundaries, streaming redaction equals one-shot redaction.
     #[test]
     fn streaming_equals_one_shot(
-        picks in proptest::collection::vec((0usize..40, "[ -~\r\n]{0,40}"), 1..12),
+        picks in proptest::collection::vec(
+            (0usize..40, "[ -~\r\n]{0,40}", proptest::option::of(0usize..200)),
+            1..12,
+        ),
         cuts in proptest::collection::vec(0usize..4000, 0..12),
     ) {
         let r = Arc::new(redactor());
         let corpus = planted();
         let mut text = String::new();
-        for (i, filler) in &picks {
+        for (i, filler, escape_at) in &picks {
+            let p = &corpus[i % corpus.len()];
             text.push_str(filler);
             text.push_str("\r\n");
-            text.push_str(&corpus[i % corpus.len()].line);
-            text.push_str("\r\n");
+            let mut line = p.line.clone();
+            // Optionally an SGR sequence inside the secret, as a TUI colouring part of it.
+            if let Some(at) = escape_at {
+                let start = line.find(&p.secret).unwrap_or(0);
+                let at = start + at % p.secret.len().max(1);
+                if line.is_char_boundary(at) {
+                    line.insert_str(at, "\x1b[1;33m");
+                }
+            }
+            text.push_str(&line);
+            text.push_str("\x1b[0m\r\n");
         }
         let expected = r.redact(&text).into_owned();
+        for p in &corpus {
+            prop_assert!(!expected.contains(&p.secret), "{} leaked", p.rule);
+        }
         let got = stream(&r, &text, &cuts);
         prop_assert_eq!(got, expected);
     }
@@ -240,4 +257,35 @@ fn visible_view_maps_back_to_the_original() {
         assert_eq!(text[map[i]..].chars().next(), Some(ch));
     }
     assert_eq!(invisible_parts(text), "\x1b[31m\x1b]0;title\x07\x08\x1b(B");
+}
+
+#[test]
+fn credential_values_come_from_credential_names_and_url_passwords() {
+    let env = [
+        ("GITHUB_TOKEN", "gho_notaformatweknow123"),
+        ("PGPASSWORD", "hunter2hunter2"),
+        (
+            "DATABASE_URL",
+            "postgres://app_rw:s3cr3t-pw-99@db.prod:5432/app",
+        ),
+        ("REDIS_URL", "redis://cache:6379/0"),
+        (
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            "/home/me/.config/gcloud/key.json",
+        ),
+        ("MY_API_KEY", "abc"),
+        ("HOME", "/home/me"),
+        ("EDITOR", "vim"),
+        ("AWS_SECRET_ACCESS_KEY", "hunter2hunter2"),
+    ];
+    let values = credential_values(env);
+    assert_eq!(
+        values,
+        vec!["gho_notaformatweknow123", "hunter2hunter2", "s3cr3t-pw-99"]
+    );
+    let r = Redactor::new(&values).expect("redactor");
+    assert_eq!(
+        r.redact("psql -W hunter2hunter2"),
+        "psql -W [REDACTED:env-credential]"
+    );
 }
