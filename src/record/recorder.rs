@@ -13,8 +13,12 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::cast::{CastFormat, CastHeader, CastWriter};
-use super::session_dir::{CAST_FILE, EVENTS_FILE, SessionDir, SessionDirError, create_private};
+use super::session_dir::{
+    CAST_FILE, EVENTS_FILE, SessionDir, SessionDirError, SessionMeta, create_private,
+    new_session_id, sessions_root,
+};
 use super::utf8::Utf8Stream;
+use crate::context::Tier;
 use crate::secrets::{Redactor, Release, SecretsError, StreamRedactor};
 
 /// Longest time buffered lines stay in memory before [`Recorder::flush_if_due`] writes them.
@@ -92,6 +96,9 @@ pub enum RecordError {
         /// The cause.
         source: io::Error,
     },
+    /// Creating or updating the session dir.
+    #[error(transparent)]
+    SessionDir(#[from] SessionDirError),
 }
 
 /// What [`Recorder::finish`] reports.
@@ -371,6 +378,49 @@ impl Recorder {
 /// Seconds with microsecond precision, as an f64 for JSON.
 fn round_micros(at: Duration) -> f64 {
     (at.as_micros() as f64) / 1e6
+}
+
+/// Starts recording a session (what `overwatch run` calls before spawning the agent): creates
+/// `$XDG_STATE_HOME/overwatch/sessions/<new id>/` with `meta.json` and a [`Recorder`] in it.
+/// `command` is stored redacted (it may carry `--api-key …`).
+pub fn start_session(
+    command: &[String],
+    tier: Option<Tier>,
+    opts: RecordOptions,
+) -> Result<(SessionDir, Recorder), RecordError> {
+    start_session_in(&sessions_root()?, command, tier, opts)
+}
+
+/// [`start_session`] under an explicit sessions root (tests, `--state-dir`).
+pub fn start_session_in(
+    root: &Path,
+    command: &[String],
+    tier: Option<Tier>,
+    mut opts: RecordOptions,
+) -> Result<(SessionDir, Recorder), RecordError> {
+    let redactor = Redactor::new(&opts.env_secrets)?;
+    let command: Vec<String> = command
+        .iter()
+        .map(|arg| redactor.redact(arg).into_owned())
+        .collect();
+    if opts.command.is_none() {
+        opts.command = Some(command.join(" "));
+    }
+    let meta = SessionMeta::starting(&new_session_id(), command, tier, opts.format.as_str());
+    let dir = SessionDir::create_in(root, &meta)?;
+    let recorder = Recorder::create(&dir.path, opts)?;
+    Ok((dir, recorder))
+}
+
+/// Ends a session started with [`start_session`]: [`Recorder::finish`] then [`complete_meta`].
+pub fn finish_session(
+    dir: &SessionDir,
+    recorder: Recorder,
+    exit_status: Option<i32>,
+) -> Result<RecordSummary, RecordError> {
+    let summary = recorder.finish(exit_status)?;
+    complete_meta(dir, &summary, exit_status)?;
+    Ok(summary)
 }
 
 /// Updates a session's `meta.json` after [`Recorder::finish`]: end time, duration, exit status.

@@ -370,3 +370,35 @@ fn agent_script_printing_planted_secrets_in_a_real_pty_leaks_nothing() {
     }
     assert!(cast.contains("done"));
 }
+
+#[test]
+fn a_started_session_is_listed_with_its_meta_completed_at_finish() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let token = planted()[4].secret.clone();
+    let command = vec!["claude".to_owned(), "--token".to_owned(), token.clone()];
+    let (dir, mut rec) = start_session_in(
+        root.path(),
+        &command,
+        Some(crate::context::Tier::Production),
+        opts(CastFormat::V2),
+    )
+    .expect("start");
+    rec.output(Duration::from_millis(1500), b"hello\r\n")
+        .expect("output");
+    rec.event(
+        Duration::from_millis(1600),
+        serde_json::json!({"kind": "decision"}),
+    )
+    .expect("event");
+    let summary = finish_session(&dir, rec, Some(0)).expect("finish");
+    assert_eq!(summary.duration, 1.5);
+    let meta = dir.read_meta().expect("meta");
+    assert_eq!(meta.duration, Some(1.5));
+    assert_eq!(meta.exit_status, Some(0));
+    assert!(meta.end.is_some());
+    assert_eq!(meta.command[0], "claude");
+    let meta_text = read_raw(&dir.meta_path());
+    let cast_text = read_raw(&dir.cast_path());
+    assert!(!meta_text.contains(&token) && !cast_text.contains(&token));
+    assert_eq!(list_in(root.path()).expect("list")[0].id, dir.id);
+}
