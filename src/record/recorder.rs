@@ -265,7 +265,8 @@ impl Recorder {
     }
 
     /// Appends a structured record to `events.jsonl` as `{"time": <seconds>, ...fields}` (a
-    /// non-object value is wrapped as `{"time", "value"}`), redacted. Records are expected to carry
+    /// non-object value is wrapped as `{"time", "value"}`; a field named `time` is kept as
+    /// `wall_time`), redacted. Records are expected to carry
     /// a `"kind"` (`"decision"`, `"context"`, `"diff"`, …) for the replay timeline.
     pub fn event(&mut self, at: Duration, value: Value) -> Result<(), RecordError> {
         let mut value = value;
@@ -273,7 +274,16 @@ impl Recorder {
         let mut line = serde_json::Map::new();
         line.insert("time".into(), serde_json::json!(round_micros(at)));
         match value {
-            Value::Object(map) => line.extend(map.into_iter().filter(|(k, _)| k != "time")),
+            Value::Object(map) => {
+                // A record's own `time` (the audit log's RFC 3339 stamp) is kept as `wall_time`.
+                line.extend(map.into_iter().map(|(k, v)| {
+                    if k == "time" {
+                        ("wall_time".to_owned(), v)
+                    } else {
+                        (k, v)
+                    }
+                }))
+            }
             other => {
                 line.insert("value".into(), other);
             }

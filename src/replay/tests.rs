@@ -401,3 +401,45 @@ fn idle_map_shortens_long_gaps_only() {
     let none = IdleMap::new(&[(11.0, 10.0)], None);
     assert_eq!(none.to_display(11.0), 11.0);
 }
+
+#[test]
+fn timeline_reads_diff_watcher_events_and_gate_audit_records() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let events = dir.path().join("events.jsonl");
+    std::fs::write(
+        &events,
+        "{\"time\": 1.0, \"kind\": \"file_changed\", \"path\": \"src/a.rs\", \"change\": {\"type\": \"modified\"}}\n\
+         {\"time\": 2.0, \"kind\": \"sensitive_change\", \"path\": \".env\", \"label\": \"dotenv file\", \"summary\": \"key STRIPE_KEY changed, value redacted\"}\n\
+         {\"time\": 3.0, \"kind\": \"mass_delete\", \"count\": 120, \"window_ms\": 2000}\n",
+    )
+    .expect("events");
+    let audit = dir.path().join("audit.jsonl");
+    std::fs::write(
+        &audit,
+        "{\"time\": \"2026-11-21T10:00:04.5Z\", \"command\": \"terraform destroy\", \"verdict\": \"confirm\", \"decision\": \"deny\", \"decided_by\": \"human\"}\n\
+         {\"time\": \"not a time\", \"decision\": \"allow\", \"decided_by\": \"rules\"}\n",
+    )
+    .expect("audit");
+    let mut timeline = Timeline::load(&[], Some(&events));
+    let start: jiff::Timestamp = "2026-11-21T10:00:00Z".parse().expect("ts");
+    timeline.add_audit(&audit, start.as_millisecond() as f64 / 1000.0);
+    let labels: Vec<(f64, String)> = timeline
+        .entries
+        .iter()
+        .map(|e| (e.time, e.label.clone()))
+        .collect();
+    assert_eq!(
+        labels,
+        vec![
+            (1.0, "src/a.rs modified".to_owned()),
+            (
+                2.0,
+                ".env key STRIPE_KEY changed, value redacted".to_owned()
+            ),
+            (3.0, "120 files deleted".to_owned()),
+            (4.5, "confirm→deny terraform destroy".to_owned()),
+        ]
+    );
+    assert_eq!(timeline.skipped, 1);
+    assert_eq!(timeline.diff_state(2.5).len(), 2);
+}
