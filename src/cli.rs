@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "overwatch", version, about, long_about = None, propagate_version = true)]
 #[command(
-    after_help = "Examples:\n  overwatch run -- claude          supervise Claude Code\n  overwatch demo                   a scripted session reproducing a seed incident\n  overwatch env                    what is this shell pointed at, and how dangerous is it?\n  overwatch check --command 'kubectl delete ns payments'"
+    after_help = "Examples:\n  overwatch run -- claude          supervise Claude Code\n  overwatch demo                   a scripted session reproducing a seed incident\n  overwatch env                    what is this shell pointed at, and how dangerous is it?\n  overwatch check --command 'kubectl delete ns payments'\n\nInside `overwatch run` every key goes to the agent; press Ctrl-] then ? for overwatch's own keys\n(`overwatch run --help` lists them)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -22,6 +22,19 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Supervise an agent command in the TUI: `overwatch run -- claude`.
+    #[command(
+        long_about = "Runs CMD in a PTY inside overwatch's terminal UI: the agent's screen on the left, \
+a side panel (Context, Activity, Diff) on the right, a status bar above and a help bar below.\n\n\
+Every key goes to the agent, exactly as a terminal would send it, except the prefix key \
+(default Ctrl-]). After the prefix:\n  \
+?  help            Tab  focus the side panel    c/a/d  Context/Activity/Diff tab\n  \
+p  pause/resume the agent (SIGSTOP/SIGCONT to its whole process group)\n  \
+k  kill the agent (asks first)    q  quit (asks first if the agent still runs)\n  \
+PgUp/PgDn  scroll back            the prefix key again sends it to the agent\n\n\
+The mouse wheel scrolls back (agents that enable mouse reporting get the mouse); Shift+drag selects \
+text.\n\n\
+overwatch exits with the agent's exit code (128+signal if a signal killed it)."
+    )]
     Run(RunArgs),
     /// Print the detected context and credentials, with the reason for each tier verdict.
     Env(EnvArgs),
@@ -65,7 +78,26 @@ pub struct CompletionsArgs {
 
 /// Arguments of `overwatch run`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+overwatch run -- claude                   supervise Claude Code in the current directory\n  \
+overwatch run --cwd ~/src/api -- codex    run Codex in another directory\n  \
+overwatch run --prefix-key ctrl-b -- bash use Ctrl-B as the prefix (like tmux)\n  \
+overwatch run --exit-with-agent -- aider  leave as soon as the agent exits")]
 pub struct RunArgs {
+    /// Theme: default, light, high-contrast, colorblind, or a file in ~/.config/overwatch/themes/
+    /// [default: `ui.theme` from the config, `default`].
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+    /// The key that enters overwatch's own keymap, e.g. `ctrl-]`, `ctrl-b`, `ctrl-a`, `f12`
+    /// [default: `ui.prefix_key` from the config, `ctrl-]`].
+    #[arg(long, value_name = "KEY")]
+    pub prefix_key: Option<String>,
+    /// Exit as soon as the agent exits, instead of showing its exit code and waiting for a key.
+    #[arg(long)]
+    pub exit_with_agent: bool,
+    /// Working directory of the agent (default: the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub cwd: Option<PathBuf>,
     /// The agent command and its arguments, after `--`.
     #[arg(
         required = true,

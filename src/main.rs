@@ -1,5 +1,6 @@
 //! overwatch: a terminal UI that supervises coding-agent sessions. See ARCHITECTURE.md.
 
+mod app;
 mod cli;
 mod cmd;
 mod config;
@@ -11,6 +12,7 @@ mod replay;
 mod rules;
 mod secrets;
 pub mod session;
+mod terminal;
 mod theme;
 pub mod ui;
 

@@ -8,14 +8,23 @@
 mod input;
 mod model;
 mod modes;
+mod procs;
 mod pty;
+mod pty_io;
 mod replies;
 
-pub use input::{encode_key, encode_mouse, encode_paste};
+#[cfg(test)]
+mod input_tests;
+#[cfg(test)]
+mod model_tests;
+#[cfg(test)]
+mod pty_tests;
+
+pub use input::{encode_alternate_scroll, encode_focus, encode_key, encode_mouse, encode_paste};
 pub(crate) use model::push_cell_text as model_cell_text;
 pub use model::{CursorShape, CursorState, PaneSize, TerminalModel};
 pub use modes::{InputModes, KittyFlags, MouseEncoding, MouseMode, Palette, Rgb};
+pub use procs::kill_group_now;
 pub use pty::{
     AgentPty, ExitStatus, PtyEvent, PtyOutput, PtyWriter, SessionError, ShutdownReport, SpawnSpec,
-    kill_group_now,
 };

@@ -118,7 +118,9 @@ impl TerminalModel {
     /// Processes PTY output. Sequences may be split anywhere across calls. A synchronized-output
     /// block that outlived its 150 ms deadline is flushed first (as alacritty's event loop does).
     pub fn feed(&mut self, bytes: &[u8]) {
-        self.flush_expired_sync(Instant::now());
+        if self.sync_deadline().is_some() {
+            self.flush_expired_sync(Instant::now());
+        }
         let mut rest = bytes;
         while let Some(end) = self.xtversion.find(rest) {
             self.parser.advance(&mut self.term, &rest[..end]);

@@ -187,3 +187,97 @@ pub fn cursor_position(model: &TerminalModel, area: Rect) -> Option<Position> {
     }
     Some(Position::new(area.x + cursor.col, area.y + cursor.row))
 }
+
+#[cfg(test)]
+mod tests {
+    use ratatui::buffer::Buffer;
+    use ratatui::layout::{Position, Rect};
+    use ratatui::style::{Color, Modifier};
+    use ratatui::widgets::Widget;
+
+    use super::{TerminalView, cursor_position};
+    use crate::session::{Palette, PaneSize, TerminalModel};
+
+    fn render(model: &TerminalModel, palette: Option<&Palette>, w: u16, h: u16) -> Buffer {
+        let area = Rect::new(0, 0, w, h);
+        let mut buf = Buffer::empty(area);
+        let view = TerminalView::new(model);
+        match palette {
+            Some(p) => view.palette(p).render(area, &mut buf),
+            None => view.render(area, &mut buf),
+        }
+        buf
+    }
+
+    fn styled_model() -> TerminalModel {
+        let mut m = TerminalModel::new(PaneSize { cols: 24, rows: 6 }, 100);
+        m.feed(
+            "\x1b[1mbold\x1b[0m \x1b[3mital\x1b[0m \x1b[4munder\x1b[0m \x1b[2mdim\x1b[0m\r\n\
+             \x1b[9mstrike\x1b[0m \x1b[7minv\x1b[0m \x1b[31mred\x1b[0m \x1b[92mbgrn\x1b[0m\r\n\
+             \x1b[38;5;174m174\x1b[0m \x1b[38;2;1;2;3;48;2;250;251;252mrgb\x1b[0m \x1b[44mbluebg\x1b[0m\r\n\
+             日本🙂|wide\r\n\
+             \x1b[8mhidden\x1b[0m end"
+                .as_bytes(),
+        );
+        m
+    }
+
+    #[test]
+    fn renders_cells_colours_modifiers_and_wide_chars() {
+        let m = styled_model();
+        insta::assert_snapshot!(format!("{:?}", render(&m, None, 24, 6)));
+    }
+
+    #[test]
+    fn palette_maps_named_and_default_colours_to_rgb() {
+        let m = styled_model();
+        let palette = Palette::default();
+        let buf = render(&m, Some(&palette), 24, 6);
+        let red = &buf[(11, 1)];
+        assert_eq!(red.symbol(), "r");
+        assert_eq!(red.fg, Color::Rgb(0xcd, 0, 0));
+        assert_eq!(buf[(0, 0)].bg, Color::Rgb(0x18, 0x18, 0x18));
+        assert_eq!(buf[(4, 2)].fg, Color::Rgb(1, 2, 3), "truecolor kept");
+        assert_eq!(buf[(0, 2)].fg, Color::Indexed(174), "indexed kept");
+    }
+
+    #[test]
+    fn wide_character_is_one_symbol_followed_by_a_covered_cell() {
+        let m = styled_model();
+        let buf = render(&m, None, 24, 6);
+        assert_eq!(buf[(0, 3)].symbol(), "日");
+        assert_eq!(buf[(2, 3)].symbol(), "本");
+        assert_eq!(buf[(4, 3)].symbol(), "🙂");
+        assert_eq!(buf[(6, 3)].symbol(), "|");
+        assert!(buf[(0, 4)].modifier.contains(Modifier::HIDDEN));
+    }
+
+    #[test]
+    fn smaller_area_clips_and_scrollback_view_is_drawn() {
+        let mut m = TerminalModel::new(PaneSize { cols: 10, rows: 3 }, 100);
+        for i in 0..6 {
+            m.feed(format!("row{i}\r\n").as_bytes());
+        }
+        let buf = render(&m, None, 4, 2);
+        assert_eq!(buf[(0, 0)].symbol(), "r");
+        assert_eq!(buf[(3, 0)].symbol(), "4");
+        m.scroll_display(2);
+        let buf = render(&m, None, 10, 3);
+        assert_eq!(buf[(3, 0)].symbol(), "2");
+        assert_eq!(
+            cursor_position(&m, Rect::new(0, 0, 10, 3)),
+            None,
+            "scrolled back: no cursor"
+        );
+    }
+
+    #[test]
+    fn cursor_position_follows_the_agent_and_hides() {
+        let mut m = TerminalModel::new(PaneSize { cols: 20, rows: 5 }, 0);
+        m.feed(b"\x1b[2;4H");
+        let area = Rect::new(5, 3, 20, 5);
+        assert_eq!(cursor_position(&m, area), Some(Position::new(8, 4)));
+        m.feed(b"\x1b[?25l");
+        assert_eq!(cursor_position(&m, area), None);
+    }
+}

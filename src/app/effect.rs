@@ -1,0 +1,226 @@
+//! Effects: the I/O that [`super::update::update`] asks for, and the runner that performs it
+//! against the agent ([`AgentControl`]) and the outer terminal ([`Host`]).
+//!
+//! Both sides are traits so the whole loop runs in tests against a fake PTY and ratatui's
+//! `TestBackend`; the live implementations wrap the session's `AgentPty` and crossterm.
+//!
+//! **Invariant:** effects run in the order `update` returned them, right after the action that
+//! produced them, so replies to the agent's terminal queries are written before the next batch.
+
+use std::io::{self, Write};
+
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+#[cfg(test)]
+use ratatui::backend::TestBackend;
+
+use super::model::Model;
+use crate::session::{AgentPty, CursorShape, PaneSize, PtyWriter, SessionError, kill_group_now};
+
+/// One piece of I/O.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Write bytes to the agent's PTY (keys, pastes, mouse reports, replies to its queries).
+    WriteToAgent(Vec<u8>),
+    /// Set the PTY's size (TIOCSWINSZ; the agent receives SIGWINCH).
+    ResizeAgent(PaneSize),
+    /// SIGSTOP the agent's process group.
+    PauseAgent,
+    /// SIGCONT the agent's process group.
+    ResumeAgent,
+    /// SIGKILL the agent's process group.
+    KillAgent,
+    /// Ring the outer terminal's bell (the agent rang its own).
+    Bell,
+}
+
+/// The agent as the effect runner drives it.
+pub trait AgentControl {
+    /// Queues bytes for the agent without blocking.
+    fn write(&mut self, bytes: Vec<u8>) -> Result<(), SessionError>;
+    /// Resizes the PTY.
+    fn resize(&mut self, size: PaneSize) -> Result<(), SessionError>;
+    /// Stops the process group.
+    fn pause(&mut self) -> Result<(), SessionError>;
+    /// Continues the process group.
+    fn resume(&mut self) -> Result<(), SessionError>;
+    /// Kills the process group now; its exit arrives later as an event.
+    fn kill(&mut self);
+}
+
+/// The outer terminal: drawing plus the controls ratatui does not cover.
+pub trait Host {
+    /// Draws one frame of the model.
+    fn draw(&mut self, model: &Model) -> io::Result<()>;
+    /// Rings the bell.
+    fn bell(&mut self) -> io::Result<()>;
+}
+
+/// Performs `effects` in order. Returns a description of each one that failed (what was being
+/// done), for the status bar; a failure does not stop the others.
+pub fn perform(
+    effects: Vec<Effect>,
+    agent: &mut dyn AgentControl,
+    host: &mut dyn Host,
+) -> Vec<String> {
+    let mut failures = Vec::new();
+    for effect in effects {
+        let result = match effect {
+            Effect::WriteToAgent(bytes) => agent
+                .write(bytes)
+                .map_err(|e| format!("sending input to the agent: {e}")),
+            Effect::ResizeAgent(size) => agent
+                .resize(size)
+                .map_err(|e| format!("resizing the agent's PTY: {e}")),
+            Effect::PauseAgent => agent.pause().map_err(|e| format!("pausing the agent: {e}")),
+            Effect::ResumeAgent => agent
+                .resume()
+                .map_err(|e| format!("resuming the agent: {e}")),
+            Effect::KillAgent => {
+                agent.kill();
+                Ok(())
+            }
+            Effect::Bell => host.bell().map_err(|e| format!("ringing the bell: {e}")),
+        };
+        if let Err(failure) = result {
+            failures.push(failure);
+        }
+    }
+    failures
+}
+
+/// The live agent: the session's PTY and its writer handle.
+pub struct LiveAgent {
+    pub pty: AgentPty,
+    writer: PtyWriter,
+}
+
+impl LiveAgent {
+    /// Wraps a spawned PTY.
+    pub fn new(pty: AgentPty) -> Self {
+        let writer = pty.writer();
+        LiveAgent { pty, writer }
+    }
+}
+
+impl AgentControl for LiveAgent {
+    fn write(&mut self, bytes: Vec<u8>) -> Result<(), SessionError> {
+        self.writer.write(bytes)
+    }
+
+    fn resize(&mut self, size: PaneSize) -> Result<(), SessionError> {
+        self.pty.resize(size)
+    }
+
+    fn pause(&mut self) -> Result<(), SessionError> {
+        self.pty.pause()
+    }
+
+    fn resume(&mut self) -> Result<(), SessionError> {
+        self.pty.resume()
+    }
+
+    fn kill(&mut self) {
+        if let Some(pgid) = self.pty.pgid() {
+            kill_group_now(pgid);
+        }
+    }
+}
+
+/// The real terminal through crossterm. Also keeps the outer cursor's shape in step with the
+/// agent's (DECSCUSR), which ratatui does not manage.
+pub struct CrosstermHost {
+    pub terminal: Terminal<CrosstermBackend<io::Stdout>>,
+    cursor_shape: Option<CursorShape>,
+}
+
+impl CrosstermHost {
+    /// Wraps an initialised terminal (see `crate::terminal::init`).
+    pub fn new(terminal: Terminal<CrosstermBackend<io::Stdout>>) -> Self {
+        CrosstermHost {
+            terminal,
+            cursor_shape: None,
+        }
+    }
+}
+
+impl Host for CrosstermHost {
+    fn draw(&mut self, model: &Model) -> io::Result<()> {
+        self.terminal
+            .draw(|frame| crate::ui::render(frame, model))?;
+        let shape = model.terminal.cursor().shape;
+        if self.cursor_shape != Some(shape) {
+            use crossterm::cursor::SetCursorStyle;
+            let style = match shape {
+                CursorShape::Block => SetCursorStyle::SteadyBlock,
+                CursorShape::Underline => SetCursorStyle::SteadyUnderScore,
+                CursorShape::Bar => SetCursorStyle::SteadyBar,
+            };
+            crossterm::execute!(self.terminal.backend_mut(), style)?;
+            self.cursor_shape = Some(shape);
+        }
+        Ok(())
+    }
+
+    fn bell(&mut self) -> io::Result<()> {
+        let out = self.terminal.backend_mut();
+        out.write_all(b"\x07")?;
+        out.flush()
+    }
+}
+
+#[cfg(test)]
+/// A host over ratatui's `TestBackend`, for snapshot and flow tests: draws into a buffer and
+/// counts frames; the bell is counted, not rung.
+pub struct TestHost {
+    pub terminal: Terminal<TestBackend>,
+    pub frames: usize,
+    pub bells: usize,
+}
+
+#[cfg(test)]
+impl TestHost {
+    /// A test host of `cols`×`rows`.
+    pub fn new(cols: u16, rows: u16) -> Self {
+        let Ok(terminal) = Terminal::new(TestBackend::new(cols, rows));
+        TestHost {
+            terminal,
+            frames: 0,
+            bells: 0,
+        }
+    }
+
+    /// The last drawn frame as text, one line per row (trailing spaces kept).
+    pub fn screen(&self) -> String {
+        let buffer = self.terminal.backend().buffer();
+        let mut out = String::new();
+        for y in 0..buffer.area.height {
+            for x in 0..buffer.area.width {
+                out.push_str(buffer[(x, y)].symbol());
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+impl Host for TestHost {
+    fn draw(&mut self, model: &Model) -> io::Result<()> {
+        // A real terminal changes size by itself; the test backend follows the model's screen.
+        let area = self.terminal.backend().buffer().area;
+        if (area.width, area.height) != (model.screen.width, model.screen.height) {
+            self.terminal
+                .backend_mut()
+                .resize(model.screen.width, model.screen.height);
+        }
+        let Ok(_) = self.terminal.draw(|frame| crate::ui::render(frame, model));
+        self.frames += 1;
+        Ok(())
+    }
+
+    fn bell(&mut self) -> io::Result<()> {
+        self.bells += 1;
+        Ok(())
+    }
+}

@@ -1,0 +1,126 @@
+//! The status bar: what runs (command, pid), in which state (running / paused / exited with N),
+//! for how long, and the session's tier on the right (filled by the context module; `tier …` until
+//! it is known).
+
+use std::time::Duration;
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::app::event::describe_exit;
+use crate::app::keymap::Mode;
+use crate::app::model::{AgentState, Model};
+
+/// Draws the status bar into its one-row `area`.
+pub fn render(frame: &mut Frame, area: Rect, model: &Model) {
+    let theme = &model.theme;
+    let base = theme.status;
+    let (state, state_style) = match model.agent.state {
+        AgentState::Running => ("● running".to_string(), base),
+        AgentState::Paused => ("⏸ PAUSED".to_string(), theme.warning),
+        AgentState::Exited(status) => {
+            (format!("■ exited {}", describe_exit(status)), theme.warning)
+        }
+    };
+    let pid = model
+        .agent
+        .pid
+        .map_or_else(|| "pid ?".to_string(), |pid| format!("pid {pid}"));
+
+    let mut right = Vec::new();
+    match model.mode() {
+        Mode::Prefix => right.push(Span::styled(
+            format!(" {} … ", model.keymap.prefix()),
+            theme.help_key.add_modifier(Modifier::REVERSED),
+        )),
+        Mode::Scrollback => right.push(Span::styled(
+            format!(
+                " scrollback {}/{} ",
+                model.terminal.display_offset(),
+                model.terminal.history_len()
+            ),
+            theme.warning,
+        )),
+        _ => {}
+    }
+    if let Some(notice) = &model.notice {
+        right.push(Span::styled(format!(" {notice} "), theme.error));
+    }
+    right.push(Span::styled(" ", base));
+    right.push(match model.tier {
+        Some(tier) => Span::styled(
+            format!(" {} ", tier.as_str().to_uppercase()),
+            theme.tier(tier),
+        ),
+        None => Span::styled(" tier … ", base.patch(theme.muted)),
+    });
+    let right_width: usize = right.iter().map(|s| s.width()).sum();
+
+    let left_fixed = [
+        Span::styled(" overwatch ", base.add_modifier(Modifier::BOLD)),
+        Span::styled("│ ", base),
+        Span::styled(state, state_style),
+        Span::styled(" │ ", base),
+        Span::styled(pid, base),
+        Span::styled(" │ ", base),
+        Span::styled(format_elapsed(model.elapsed()), base),
+        Span::styled(" │ ", base),
+    ];
+    let fixed_width: usize = left_fixed.iter().map(|s| s.width()).sum();
+    let room = usize::from(area.width).saturating_sub(fixed_width + right_width + 1);
+    let mut left: Vec<Span> = left_fixed.into();
+    left.push(Span::styled(truncate(&model.agent.command, room), base));
+
+    frame.render_widget(Paragraph::new(Line::from(left)).style(base), area);
+    frame.render_widget(
+        Paragraph::new(Line::from(right))
+            .style(Style::default())
+            .alignment(Alignment::Right),
+        area,
+    );
+}
+
+/// `H:MM:SS` (hours unbounded).
+fn format_elapsed(elapsed: Duration) -> String {
+    let s = elapsed.as_secs();
+    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
+/// At most `max` columns of `text`, ending in `…` when cut.
+fn truncate(text: &str, max: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let mut out = String::new();
+    let mut width = 0;
+    let total: usize = text.chars().map(|c| c.width().unwrap_or(0)).sum();
+    if total <= max {
+        return text.to_string();
+    }
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if width + w + 1 > max {
+            break;
+        }
+        out.push(c);
+        width += w;
+    }
+    if max > 0 {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elapsed_and_truncation() {
+        assert_eq!(format_elapsed(Duration::from_secs(3725)), "1:02:05");
+        assert_eq!(truncate("claude --resume", 20), "claude --resume");
+        assert_eq!(truncate("claude --resume", 8), "claude …");
+        assert_eq!(truncate("abc", 0), "");
+    }
+}

@@ -1,0 +1,214 @@
+//! End-to-end tests of `overwatch run` through a real PTY: tmux plays the human's terminal
+//! (120×40), overwatch runs in it, and the agent runs in overwatch's own PTY.
+//!
+//! Each test has its own tmux server and always kills it (see `support/tmux.rs`).
+
+#[path = "support/tmux.rs"]
+mod tmux;
+
+use std::process::Command;
+use std::time::Duration;
+
+use tmux::{Launch, Tmux, agent_pid, agent_rows, layout_defect, process_state, tmux_available};
+
+macro_rules! require_tmux {
+    () => {
+        if !tmux_available() {
+            eprintln!("skipping: tmux is not installed (apt-get install tmux)");
+            return;
+        }
+    };
+}
+
+fn overwatch(args: &str, env: &[(&str, &str)]) -> Tmux {
+    Tmux::start(Launch {
+        args,
+        env,
+        ..Launch::default()
+    })
+}
+
+/// bash works as in a terminal; the pane is laid out; scrollback pages through history; bash's
+/// exit code becomes overwatch's.
+#[test]
+fn bash_echoes_and_exit_code_propagates() {
+    require_tmux!();
+    let t = overwatch("run -- bash --norc", &[]);
+    t.wait_for("$ ");
+    // A tab in the output once crashed the renderer (the emulator keeps `\t` in the cell).
+    t.text("echo hi-$((6*7)); printf 'tab\\there\\n'");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("tab     here");
+    assert!(screen.contains("hi-42"), "{screen}");
+    assert_eq!(layout_defect(&screen, "bash --norc"), None, "{screen}");
+    assert!(
+        screen.contains("● running") && screen.contains("[Context]"),
+        "{screen}"
+    );
+
+    // Scrollback: prefix PgUp shows history the agent scrolled off; Esc returns to live.
+    t.text("seq 1 200");
+    t.keys(&["Enter"]);
+    t.wait_until("seq's last line", |s| {
+        agent_rows(s).iter().any(|r| r.trim() == "200")
+    });
+    t.keys(&["C-]", "PageUp"]);
+    let screen = t.wait_for("scrollback 37/");
+    assert!(
+        agent_rows(&screen).iter().any(|r| r.trim() == "127"),
+        "{screen}"
+    );
+    assert!(
+        !agent_rows(&screen).iter().any(|r| r.trim() == "200"),
+        "{screen}"
+    );
+    t.keys(&["Escape"]);
+    t.wait_until("the live screen", |s| {
+        !s.contains("scrollback") && agent_rows(s).iter().any(|r| r.trim() == "200")
+    });
+
+    t.text("exit 7");
+    t.keys(&["Enter"]);
+    t.wait_for("agent exited with 7 — press any key");
+    t.keys(&["x"]);
+    t.wait_for("EXIT=7");
+    assert_eq!(t.display("#{alternate_on}"), "0", "still in the alt screen");
+}
+
+/// `less` switches the agent to its alternate screen; quitting it restores the shell's screen.
+#[test]
+fn less_shows_its_alt_screen_and_quits() {
+    require_tmux!();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let file = dir.path().join("numbers.txt");
+    let text: String = (1..=200).map(|i| format!("line number {i}\n")).collect();
+    std::fs::write(&file, text).unwrap_or_else(|e| panic!("writing {}: {e}", file.display()));
+    let t = overwatch("run -- bash --norc", &[("LESS", "")]);
+    t.wait_for("$ ");
+    t.text("echo before-less");
+    t.keys(&["Enter"]);
+    t.wait_for("before-less");
+    t.text(&format!("less {}", file.display()));
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("line number 37");
+    assert!(
+        !screen.contains("before-less"),
+        "less should own the alt screen:\n{screen}"
+    );
+    assert!(
+        !screen.contains("line number 39"),
+        "less must fit the agent pane (38 rows)"
+    );
+    t.keys(&["q"]);
+    let screen = t.wait_for("before-less");
+    assert!(!screen.contains("line number 37"), "{screen}");
+    t.keys(&["C-]", "q", "y"]);
+    t.wait_for("EXIT=");
+}
+
+/// A curses program renders (colours, box drawing, positioned text) and reads keys.
+#[test]
+fn curses_program_renders_and_reads_keys() {
+    require_tmux!();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let script = dir.path().join("ui.py");
+    std::fs::write(
+        &script,
+        r#"import curses, sys
+def main(w):
+    curses.curs_set(0)
+    h, width = w.getmaxyx()
+    w.border()
+    w.addstr(h // 2, 2, f"curses size {width}x{h}", curses.A_REVERSE)
+    w.addstr(h // 2 + 1, 2, "press k")
+    w.refresh()
+    while w.getkey() != "k":
+        pass
+    return 5
+sys.exit(curses.wrapper(main))
+"#,
+    )
+    .unwrap_or_else(|e| panic!("writing the script: {e}"));
+    let t = overwatch(&format!("run -- python3 {}", script.display()), &[]);
+    // The PTY is the agent pane (120 - 45 side panel = 75 columns, 40 - 2 bars = 38 rows).
+    let screen = t.wait_for("curses size 75x38");
+    assert!(
+        screen.contains("┌") || screen.contains("lqq"),
+        "border:\n{screen}"
+    );
+    t.keys(&["k"]);
+    t.wait_for("agent exited with 5");
+    t.keys(&["Enter"]);
+    t.wait_for("EXIT=5");
+}
+
+/// Prefix p stops the agent's process group (its output freezes) and resumes it; quitting while
+/// the agent runs asks first.
+#[test]
+fn pause_stops_the_agent_and_quit_asks() {
+    require_tmux!();
+    let t = overwatch(
+        "run -- bash --norc -c 'i=0; while :; do i=$((i+1)); echo tick $i; sleep 0.05; done'",
+        &[],
+    );
+    let screen = t.wait_for("tick 5");
+    let pid = agent_pid(&screen);
+    t.keys(&["C-]", "p"]);
+    t.wait_for("PAUSED");
+    t.wait_until("the agent to be stopped", |_| {
+        process_state(pid) == Some('T')
+    });
+    let frozen = t.screen();
+    std::thread::sleep(Duration::from_millis(600));
+    let later = t.screen();
+    assert_eq!(
+        agent_rows(&frozen),
+        agent_rows(&later),
+        "output continued while paused"
+    );
+
+    t.keys(&["C-]", "p"]);
+    t.wait_for("● running");
+    t.wait_until("output to resume", |s| agent_rows(s) != agent_rows(&later));
+
+    t.keys(&["C-]", "q"]);
+    t.wait_for("Quit overwatch and stop it?");
+    t.keys(&["n"]);
+    t.wait_until("the question to close", |s| !s.contains("Quit overwatch"));
+    assert!(process_state(pid).is_some(), "n must keep the agent");
+    t.keys(&["C-]", "q", "y"]);
+    t.wait_for("EXIT=");
+    assert_eq!(
+        process_state(pid),
+        None,
+        "the agent must be gone after quit"
+    );
+}
+
+/// A panic inside the loop restores the terminal (main screen, cursor visible, cooked mode) and
+/// kills the agent's process group.
+#[test]
+fn terminal_is_restored_after_a_panic() {
+    require_tmux!();
+    let marker = format!("sleep {}", 900_000 + std::process::id() % 10_000);
+    let t = overwatch(
+        &format!("run -- {marker}"),
+        &[("OVERWATCH_TEST_PANIC", "1"), ("RUST_BACKTRACE", "0")],
+    );
+    let screen = t.wait_for("EXIT=101");
+    assert!(
+        screen.contains("OVERWATCH_TEST_PANIC"),
+        "panic message:\n{screen}"
+    );
+    assert_eq!(t.display("#{alternate_on}"), "0", "left in the alt screen");
+    assert_eq!(t.display("#{cursor_flag}"), "1", "cursor left hidden");
+    // Cooked mode: the line discipline echoes what we type.
+    t.text("typed-after-panic");
+    t.wait_for("typed-after-panic");
+    let leftover = Command::new("pgrep")
+        .args(["-f", &format!("^{marker}$")])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    assert!(leftover.is_empty(), "agent survived the panic: {leftover}");
+}
