@@ -60,6 +60,14 @@ pub fn main(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         println!("{}", player.model().screen_text());
         return Ok(ExitCode::SUCCESS);
     }
+    let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+    if size > 64 * 1024 * 1024 {
+        // Building keyframes reads the whole cast once (about a second per 100 MB).
+        eprintln!(
+            "overwatch: indexing {} MB of recording for seeking…",
+            size / (1024 * 1024)
+        );
+    }
     let player = Player::open(&path, Some(KEYFRAME_BYTES))
         .with_context(|| format!("loading {}", path.display()))?;
     let events = path.with_file_name(EVENTS_FILE);
