@@ -251,7 +251,7 @@ fn visible_view_maps_back_to_the_original() {
     assert!(visible("plain text").is_none());
     let text = "a\x1b[31mb\x1b]0;title\x07c\x08d\x1b(Be";
     let (view, map) = visible(text).expect("has escapes");
-    assert_eq!(view, "abcde");
+    assert_eq!(view, "ab0;titlecde");
     assert_eq!(map.len(), view.len() + 1);
     for (i, ch) in view.char_indices() {
         assert_eq!(text[map[i]..].chars().next(), Some(ch));
@@ -287,5 +287,23 @@ fn credential_values_come_from_credential_names_and_url_passwords() {
     assert_eq!(
         r.redact("psql -W hunter2hunter2"),
         "psql -W [REDACTED:env-credential]"
+    );
+}
+
+#[test]
+fn secrets_in_titles_and_hyperlinks_are_redacted_and_the_sequences_stay_well_formed() {
+    let r = redactor();
+    let token = &planted()[4].secret;
+    let text = format!(
+        "\x1b]0;deploy {token}\x07\x1b]8;;https://ci:Zx81kQwe77pLmnb2@ci.example.com/job\x1b\\job log\x1b]8;;\x1b\\\r\n"
+    );
+    let out = r.redact(&text);
+    assert!(
+        !out.contains(token.as_str()) && !out.contains("Zx81kQwe77pLmnb2"),
+        "{out:?}"
+    );
+    assert_eq!(
+        out,
+        "\x1b]0;deploy [REDACTED:github-token]\x07\x1b]8;;https://ci:[REDACTED:basic-auth-url]@ci.example.com/job\x1b\\job log\x1b]8;;\x1b\\\r\n"
     );
 }

@@ -1,5 +1,7 @@
-//! The visible text of terminal output: escape sequences (CSI, OSC/DCS/SOS/PM/APC strings, two- and
-//! three-byte ESC sequences) and invisible C0 controls removed, with a map back to the original.
+//! The visible text of terminal output: escape sequences (CSI, two- and three-byte ESC sequences,
+//! the introducers and terminators of OSC/DCS/SOS/PM/APC strings) and invisible C0 controls
+//! removed, with a map back to the original. String payloads (window titles, OSC 8 hyperlink URLs)
+//! stay in the view: they are written to recordings like any text, so they must be scanned.
 //!
 //! Redaction scans this view so that a secret a TUI printed with colour changes or cursor moves in
 //! the middle (`ghp_ab\x1b[1mcd…`) is still one token; the original span is then replaced and the
@@ -65,6 +67,22 @@ fn invisible_len(text: &[u8], at: usize) -> usize {
     }
 }
 
+/// The payload range of the string sequence (OSC, DCS, SOS, PM, APC) at `text[at..at + len]`.
+fn string_payload(text: &[u8], at: usize, len: usize) -> Option<(usize, usize)> {
+    if len < 2 || !matches!(text[at + 1], b']' | b'P' | b'X' | b'^' | b'_') {
+        return None;
+    }
+    let end = at + len;
+    let payload_end = if text[end - 1] == 0x07 {
+        end - 1
+    } else if len >= 4 && text[end - 2] == 0x1b && text[end - 1] == b'\\' {
+        end - 2
+    } else {
+        end // unterminated: runs to the end
+    };
+    Some((at + 2, payload_end.max(at + 2)))
+}
+
 /// The visible text and, for each of its bytes, the original offset (plus one final entry for
 /// the end). `None` when `text` has nothing invisible (the view would equal it).
 pub fn visible(text: &str) -> Option<(String, Vec<usize>)> {
@@ -78,6 +96,16 @@ pub fn visible(text: &str) -> Option<(String, Vec<usize>)> {
     while at < bytes.len() {
         let skip = invisible_len(bytes, at);
         if skip > 0 {
+            // A string sequence's payload (OSC 0 title, OSC 8 hyperlink URL, DCS data) is written
+            // to the recording too, so it is scanned: keep its bytes, drop introducer/terminator.
+            if let Some((from, to)) = string_payload(bytes, at, skip) {
+                for i in from..to {
+                    if !is_invisible_start(bytes[i]) {
+                        view.push(bytes[i]);
+                        map.push(i);
+                    }
+                }
+            }
             at += skip;
             continue;
         }
