@@ -99,9 +99,9 @@ pub fn visible(text: &str) -> Option<(String, Vec<usize>)> {
             // A string sequence's payload (OSC 0 title, OSC 8 hyperlink URL, DCS data) is written
             // to the recording too, so it is scanned: keep its bytes, drop introducer/terminator.
             if let Some((from, to)) = string_payload(bytes, at, skip) {
-                for i in from..to {
-                    if !is_invisible_start(bytes[i]) {
-                        view.push(bytes[i]);
+                for (i, &b) in bytes.iter().enumerate().take(to).skip(from) {
+                    if !is_invisible_start(b) {
+                        view.push(b);
                         map.push(i);
                     }
                 }
