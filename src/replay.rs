@@ -13,3 +13,6 @@ pub mod keyframe;
 pub mod player;
 pub mod timeline;
 pub mod view;
+
+#[cfg(test)]
+mod tests;

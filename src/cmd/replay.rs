@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use crossterm::event::{self, Event, KeyEventKind};
 
 use crate::cli::ReplayArgs;
-use crate::record::{EVENTS_FILE, SessionDir};
+use crate::record::{AUDIT_FILE, EVENTS_FILE, META_FILE, SessionDir};
 use crate::replay::app::{ReplayApp, action_for};
 use crate::replay::index::{IdleMap, KEYFRAME_BYTES};
 use crate::replay::player::{Player, parse_time};
@@ -34,6 +34,14 @@ fn resolve(target: &str) -> anyhow::Result<PathBuf> {
     Ok(dir.cast_path())
 }
 
+/// Unix start time (seconds) from the `meta.json` beside a session's cast, if any.
+fn session_start(cast: &Path) -> Option<f64> {
+    let text = std::fs::read_to_string(cast.with_file_name(META_FILE)).ok()?;
+    let meta: crate::record::SessionMeta = serde_json::from_str(&text).ok()?;
+    let start: jiff::Timestamp = meta.start.parse().ok()?;
+    Some(start.as_millisecond() as f64 / 1000.0)
+}
+
 /// Runs `overwatch replay`.
 pub fn main(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let path = resolve(&args.target)?;
@@ -52,13 +60,28 @@ pub fn main(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         println!("{}", player.model().screen_text());
         return Ok(ExitCode::SUCCESS);
     }
+    let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+    if size > 64 * 1024 * 1024 {
+        // Building keyframes reads the whole cast once (about a second per 100 MB).
+        eprintln!(
+            "overwatch: indexing {} MB of recording for seeking…",
+            size / (1024 * 1024)
+        );
+    }
     let player = Player::open(&path, Some(KEYFRAME_BYTES))
         .with_context(|| format!("loading {}", path.display()))?;
     let events = path.with_file_name(EVENTS_FILE);
-    let timeline = Timeline::load(
+    let mut timeline = Timeline::load(
         &player.index.markers,
         events.is_file().then_some(events.as_path()),
     );
+    let audit = path.with_file_name(AUDIT_FILE);
+    if audit.is_file()
+        && let Some(start) =
+            session_start(&path).or(player.index.header.timestamp.map(|t| t as f64))
+    {
+        timeline.add_audit(&audit, start);
+    }
     let limit = args.idle_time_limit.or(player.index.header.idle_time_limit);
     let idle = IdleMap::new(&player.index.gaps, limit);
     let mut app = ReplayApp::new(player, timeline, idle, args.speed);

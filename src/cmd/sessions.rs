@@ -100,7 +100,7 @@ fn row(dir: &SessionDir, meta: Option<SessionMeta>) -> Row {
         duration,
         finished,
         tier: meta.as_ref().and_then(|m| m.tier).map(|t| t.to_string()),
-        decisions: count_decisions(&dir.events_path()),
+        decisions: count_decisions(dir),
         path: dir.path.display().to_string(),
     }
 }
@@ -117,17 +117,24 @@ fn cast_duration(path: &Path) -> Option<f64> {
     last
 }
 
-/// Lines of `events.jsonl` with `"kind": "decision"` (0 if the file is missing).
-fn count_decisions(path: &Path) -> usize {
-    let Ok(file) = File::open(path) else {
-        return 0;
+/// Gate decisions of a session: the lines of `audit.jsonl` (one per decision) when the gate wrote
+/// one, else the decision records of `events.jsonl` (0 if neither exists).
+fn count_decisions(dir: &SessionDir) -> usize {
+    let lines = |path: &Path| -> Option<Vec<String>> {
+        let file = File::open(path).ok()?;
+        Some(BufReader::new(file).lines().map_while(Result::ok).collect())
     };
-    BufReader::new(file)
-        .lines()
-        .map_while(Result::ok)
+    if let Some(audit) = lines(&dir.audit_path()) {
+        return audit.iter().filter(|l| !l.trim().is_empty()).count();
+    }
+    lines(&dir.events_path())
+        .unwrap_or_default()
+        .iter()
         .filter(|line| {
-            serde_json::from_str::<serde_json::Value>(line)
-                .is_ok_and(|v| v.get("kind").and_then(|k| k.as_str()) == Some("decision"))
+            serde_json::from_str::<serde_json::Value>(line).is_ok_and(|v| {
+                v.get("kind").and_then(|k| k.as_str()) == Some("decision")
+                    || (v.get("decided_by").is_some() && v.get("decision").is_some())
+            })
         })
         .count()
 }

@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
+use super::cast::CastFormat;
+use super::recorder::*;
 use super::session_dir::new_session_id;
+use super::utf8::Utf8Stream;
 use super::*;
 use crate::replay::cast::{Cast, Code};
 use crate::secrets::planted::{env_literals, planted};
@@ -46,18 +49,23 @@ fn pty_reads(script: &str) -> Vec<(Duration, Vec<u8>)> {
         }
     });
     let mut reads = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    // Drain until the reader sees EOF/EIO (every slave fd closed: the child and its children
+    // exited), so output written just before exit is never lost on a loaded machine.
     loop {
-        match rx.recv_timeout(Duration::from_millis(300)) {
+        match rx.recv_timeout(Duration::from_millis(200)) {
             Ok(chunk) => reads.push((started.elapsed(), chunk)),
-            Err(_) => {
-                if child.try_wait().expect("wait").is_some() || Instant::now() > deadline {
-                    break;
-                }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                assert!(
+                    Instant::now() < deadline,
+                    "PTY child did not finish in 30 s"
+                );
             }
         }
     }
     let _ = child.kill();
+    let _ = child.wait();
     reads
 }
 
@@ -296,4 +304,101 @@ fn session_dirs_are_private_and_listed_newest_first() {
     let id = new_session_id();
     assert_eq!(id.len(), "20260101T000000Z-aaaaaaaa".len(), "{id}");
     assert_ne!(id, new_session_id());
+}
+
+#[test]
+fn split_character_is_joined_and_invalid_bytes_are_replaced() {
+    let bytes = "é✓".as_bytes();
+    let mut d = Utf8Stream::default();
+    let mut out = String::new();
+    for b in bytes {
+        out.push_str(&d.decode(&[*b]));
+    }
+    assert_eq!(out, "é✓");
+    assert_eq!(d.decode(b"a\xffb"), "a\u{FFFD}b");
+    assert_eq!(d.decode(b"x\xe2\x9c"), "x");
+    assert_eq!(d.finish(), "\u{FFFD}");
+}
+
+#[test]
+fn agent_script_printing_planted_secrets_in_a_real_pty_leaks_nothing() {
+    let corpus = planted();
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The agent script: every planted line via printf from a data file, and one secret printed
+    // in two halves with a pause between, so it arrives in two PTY reads.
+    let data = dir.path().join("lines.txt");
+    // (The split secret is left out of the file so its halves are only in the split reads.)
+    let lines: Vec<String> = corpus
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 6)
+        .map(|(_, p)| p.line.replace('\r', ""))
+        .collect();
+    std::fs::write(&data, lines.join("\n") + "\n").expect("data");
+    let split = &corpus[6].secret;
+    let (a, b) = split.split_at(split.len() / 2);
+    let script = format!(
+        "cat '{}'; printf 'token=%s' '{a}'; sleep 0.3; printf '%s\\n' '{b}'; echo done",
+        data.display()
+    );
+    let reads = pty_reads(&script);
+    let raw: Vec<u8> = reads.iter().flat_map(|(_, b)| b.clone()).collect();
+    let raw_text = String::from_utf8_lossy(&raw);
+    assert!(
+        raw_text.contains(a) && raw_text.contains("done"),
+        "script did not run"
+    );
+    let half_reads = reads
+        .iter()
+        .filter(|(_, r)| {
+            String::from_utf8_lossy(r).contains(a) && !String::from_utf8_lossy(r).contains(b)
+        })
+        .count();
+    assert!(
+        half_reads >= 1,
+        "the split secret did not arrive in two reads"
+    );
+    let mut rec = Recorder::create(dir.path(), opts(CastFormat::V3)).expect("create");
+    for (at, chunk) in &reads {
+        rec.output(*at, chunk).expect("output");
+        rec.flush_if_due(*at).expect("flush");
+    }
+    rec.finish(Some(0)).expect("finish");
+    let cast = read_raw(&dir.path().join(CAST_FILE));
+    for p in &corpus {
+        assert!(!cast.contains(&p.secret), "{} leaked", p.rule);
+    }
+    assert!(cast.contains("done"));
+}
+
+#[test]
+fn a_started_session_is_listed_with_its_meta_completed_at_finish() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let token = planted()[4].secret.clone();
+    let command = vec!["claude".to_owned(), "--token".to_owned(), token.clone()];
+    let (dir, mut rec) = start_session_in(
+        root.path(),
+        &command,
+        Some(crate::context::Tier::Production),
+        opts(CastFormat::V2),
+    )
+    .expect("start");
+    rec.output(Duration::from_millis(1500), b"hello\r\n")
+        .expect("output");
+    rec.event(
+        Duration::from_millis(1600),
+        serde_json::json!({"kind": "decision"}),
+    )
+    .expect("event");
+    let summary = finish_session(&dir, rec, Some(0)).expect("finish");
+    assert_eq!(summary.duration, 1.5);
+    let meta = dir.read_meta().expect("meta");
+    assert_eq!(meta.duration, Some(1.5));
+    assert_eq!(meta.exit_status, Some(0));
+    assert!(meta.end.is_some());
+    assert_eq!(meta.command[0], "claude");
+    let meta_text = read_raw(&dir.meta_path());
+    let cast_text = read_raw(&dir.cast_path());
+    assert!(!meta_text.contains(&token) && !cast_text.contains(&token));
+    assert_eq!(list_in(root.path()).expect("list")[0].id, dir.id);
 }

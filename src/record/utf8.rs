@@ -56,22 +56,3 @@ impl Utf8Stream {
         }
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn split_character_is_joined_and_invalid_bytes_are_replaced() {
-        let bytes = "é✓".as_bytes();
-        let mut d = Utf8Stream::default();
-        let mut out = String::new();
-        for b in bytes {
-            out.push_str(&d.decode(&[*b]));
-        }
-        assert_eq!(out, "é✓");
-        assert_eq!(d.decode(b"a\xffb"), "a\u{FFFD}b");
-        assert_eq!(d.decode(b"x\xe2\x9c"), "x");
-        assert_eq!(d.finish(), "\u{FFFD}");
-    }
-}

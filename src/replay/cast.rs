@@ -338,6 +338,11 @@ pub fn parse_line(line: &str, version: u8, prev_time: f64) -> Result<Option<Even
     if line.is_empty() || (version == 3 && line.starts_with('#')) {
         return Ok(None);
     }
+    // Fast path: the common `[number, "code", "data"]` shape, parsed without building a Value.
+    if let Ok((t, code, data)) = serde_json::from_str::<(f64, std::borrow::Cow<str>, String)>(line)
+    {
+        return event(t, &code, data, version, prev_time).map(Some);
+    }
     let value: Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
     let Value::Array(items) = value else {
         return Err("event is not an array".into());
@@ -346,14 +351,19 @@ pub fn parse_line(line: &str, version: u8, prev_time: f64) -> Result<Option<Even
         return Err(format!("event has {} fields, expected 3", items.len()));
     }
     let t = items[0].as_f64().ok_or("time is not a number")?;
-    if !t.is_finite() || t < 0.0 {
-        return Err("time is negative or not finite".into());
-    }
     let code = items[1].as_str().ok_or("code is not a string")?;
     let data = match &items[2] {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
+    event(t, code, data, version, prev_time).map(Some)
+}
+
+/// Builds an event from parsed fields, checking the time.
+fn event(t: f64, code: &str, data: String, version: u8, prev_time: f64) -> Result<Event, String> {
+    if !t.is_finite() || t < 0.0 {
+        return Err("time is negative or not finite".into());
+    }
     let time = if version == 3 { prev_time + t } else { t };
     if !time.is_finite() {
         return Err("time overflows".into());
@@ -366,7 +376,7 @@ pub fn parse_line(line: &str, version: u8, prev_time: f64) -> Result<Option<Even
         "x" => Code::Exit,
         other => Code::Other(other.to_owned()),
     };
-    Ok(Some(Event { time, code, data }))
+    Ok(Event { time, code, data })
 }
 
 /// Streams events from a [`ReadPos`]; malformed lines become issues and are skipped.

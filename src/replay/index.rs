@@ -209,25 +209,3 @@ impl IdleMap {
         d + removed
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn idle_map_shortens_long_gaps_only() {
-        // Events at 0..1 s, then a 10 s gap ending at 11 s, then a 3 s gap ending at 14 s.
-        let map = IdleMap::new(&[(11.0, 10.0), (14.0, 3.0)], Some(2.0));
-        assert_eq!(map.to_display(0.5), 0.5);
-        assert_eq!(map.to_display(2.5), 2.5); // within the allowed 2 s of the gap
-        assert_eq!(map.to_display(7.0), 3.0); // time stands still for the excess
-        assert_eq!(map.to_display(11.0), 3.0);
-        assert_eq!(map.to_display(12.0), 4.0);
-        assert_eq!(map.to_display(14.0), 5.0); // second gap: 3 s → 2 s
-        assert_eq!(map.to_cast(3.0), 11.0);
-        assert_eq!(map.to_cast(4.0), 12.0);
-        assert_eq!(map.to_cast(1.0), 1.0);
-        let none = IdleMap::new(&[(11.0, 10.0)], None);
-        assert_eq!(none.to_display(11.0), 11.0);
-    }
-}

@@ -242,6 +242,3 @@ pub fn format_time(t: f64) -> String {
         )
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -64,26 +64,49 @@ impl Timeline {
                 .collect(),
             skipped: 0,
         };
-        if let Some(file) = events.and_then(|p| File::open(p).ok()) {
-            for line in BufReader::new(file).lines() {
-                let Ok(line) = line else {
-                    timeline.skipped += 1;
-                    break;
-                };
-                if line.trim().is_empty() {
-                    continue;
-                }
-                match serde_json::from_str::<Value>(&line)
-                    .ok()
-                    .and_then(|v| entry(&v))
-                {
-                    Some(e) => timeline.entries.push(e),
-                    None => timeline.skipped += 1,
-                }
+        if let Some(path) = events {
+            timeline.read_jsonl(path, |v| v.get("time")?.as_f64());
+        }
+        timeline.sort();
+        timeline
+    }
+
+    /// Adds the gate's `audit.jsonl` decisions (RFC 3339 `time`), placed on the cast clock by
+    /// subtracting `start_unix` (seconds). Used when events.jsonl carries no decisions (a session
+    /// recorded without the app's decision events, or events.jsonl lost).
+    pub fn add_audit(&mut self, audit: &Path, start_unix: f64) {
+        if self.entries.iter().any(|e| e.kind == EntryKind::Decision) {
+            return;
+        }
+        self.read_jsonl(audit, |v| {
+            let stamp: jiff::Timestamp = v.get("time")?.as_str()?.parse().ok()?;
+            Some(stamp.as_millisecond() as f64 / 1000.0 - start_unix)
+        });
+        self.sort();
+    }
+
+    fn read_jsonl(&mut self, path: &Path, time_of: impl Fn(&Value) -> Option<f64>) {
+        let Ok(file) = File::open(path) else {
+            return;
+        };
+        for line in BufReader::new(file).lines() {
+            let Ok(line) = line else {
+                self.skipped += 1;
+                break;
+            };
+            if line.trim().is_empty() {
+                continue;
+            }
+            let parsed = serde_json::from_str::<Value>(&line).ok();
+            match parsed.and_then(|v| entry(&v, time_of(&v)?)) {
+                Some(e) => self.entries.push(e),
+                None => self.skipped += 1,
             }
         }
-        timeline.entries.sort_by(|a, b| a.time.total_cmp(&b.time));
-        timeline
+    }
+
+    fn sort(&mut self) {
+        self.entries.sort_by(|a, b| a.time.total_cmp(&b.time));
     }
 
     /// Index of the last entry at or before `t`.
@@ -130,25 +153,50 @@ fn text(v: &Value, keys: &[&str]) -> Option<String> {
     })
 }
 
-fn entry(v: &Value) -> Option<Entry> {
-    let time = v.get("time")?.as_f64()?;
+/// A timeline entry from one events.jsonl / audit.jsonl record at cast time `time`.
+///
+/// Shapes understood: `kind` = `decision` (or a gate `AuditRecord`: `decision` + `decided_by`),
+/// `context`/`context_change`, the diff watcher's `file_changed`/`sensitive_change`/`mass_delete`.
+fn entry(v: &Value, time: f64) -> Option<Entry> {
+    if !v.is_object() || !time.is_finite() {
+        return None;
+    }
     let kind_name = v.get("kind").and_then(Value::as_str).unwrap_or("");
+    let is_audit = v.get("decided_by").is_some() && v.get("decision").is_some();
     let kind = match kind_name {
         "decision" => EntryKind::Decision,
-        "context" | "context_change" | "context-change" => EntryKind::Context,
-        "diff" | "file_change" | "file-change" => EntryKind::Diff,
+        _ if is_audit => EntryKind::Decision,
+        "context" | "context_change" | "context_warning" => EntryKind::Context,
+        "diff" | "file_changed" | "sensitive_change" | "mass_delete" => EntryKind::Diff,
         _ => EntryKind::Other,
     };
     let path = text(v, &["path", "file"]);
     let label = match kind {
         EntryKind::Decision => {
-            let decision = text(v, &["decision", "verdict"]).unwrap_or_default();
+            let decision = text(v, &["decision"]).unwrap_or_default();
+            let verdict = text(v, &["verdict"]).filter(|x| *x != decision);
             let command = text(v, &["command", "cmd"]).unwrap_or_default();
-            format!("{decision} {command}").trim().to_owned()
+            match verdict {
+                Some(verdict) => format!("{verdict}→{decision} {command}"),
+                None => format!("{decision} {command}"),
+            }
+            .trim()
+            .to_owned()
         }
         EntryKind::Diff => {
-            let summary = text(v, &["summary", "change"]).unwrap_or_else(|| "changed".into());
-            format!("{} {summary}", path.clone().unwrap_or_default())
+            let summary = text(v, &["summary"])
+                .or_else(|| {
+                    v.get("change")
+                        .and_then(|c| c.get("type"))
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })
+                .or_else(|| v.get("count").map(|c| format!("{c} files deleted")))
+                .unwrap_or_else(|| kind_name.replace('_', " "));
+            match &path {
+                Some(p) => format!("{p} {summary}"),
+                None => summary,
+            }
         }
         _ => text(v, &["summary", "message", "label", "fact"])
             .unwrap_or_else(|| kind_name.to_owned()),

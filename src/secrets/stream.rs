@@ -21,6 +21,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use super::visible::invisible_between;
 use super::{Finding, Redactor, replacement, rules::MAX_TOKEN_LEN};
 
 /// Longest unterminated private-key block held back before it is redacted wholesale (bytes).
@@ -191,7 +192,6 @@ impl<T: Clone> StreamRedactor<T> {
     fn pieces(&self, base: usize, cut: usize, dropped: usize, found: &[Finding]) -> Vec<Piece<T>> {
         let mut pieces = Vec::new();
         let mut findings = found.iter().peekable();
-        let mut covered_until = base + dropped; // buf offset up to which text is consumed
         let bounds: Vec<(usize, usize)> = self
             .segments
             .iter()
@@ -205,9 +205,10 @@ impl<T: Clone> StreamRedactor<T> {
             if *start >= cut {
                 break;
             }
+            // Buffer offsets of this chunk's released part; the suppressed prefix is skipped.
             let (s, e) = (base + start, base + (*end).min(cut));
             let mut text = String::new();
-            let mut at = covered_until.max(s);
+            let mut at = s.max(base + dropped);
             while let Some(f) = findings.peek() {
                 if f.end <= at {
                     findings.next();
@@ -220,9 +221,17 @@ impl<T: Clone> StreamRedactor<T> {
                 if f_start >= at {
                     text.push_str(&self.pending[at - base..f_start - base]);
                     text.push_str(&replacement(f.rule));
+                    at = f_start;
                 }
-                at = f.end.min(base + cut).max(at);
-                covered_until = f.end;
+                // The secret covers [at, covered_end) here: drop its text, keep its escapes.
+                let covered_end = f.end.min(e);
+                let secret = &self.pending[f_start - base..f.end - base];
+                text.push_str(&invisible_between(
+                    secret,
+                    at - f_start,
+                    covered_end - f_start,
+                ));
+                at = covered_end;
                 if f.end > e {
                     break;
                 }
@@ -231,7 +240,6 @@ impl<T: Clone> StreamRedactor<T> {
             if at < e {
                 text.push_str(&self.pending[at - base..e - base]);
             }
-            covered_until = covered_until.max(e);
             pieces.push(Piece {
                 tag: tag.clone(),
                 text,

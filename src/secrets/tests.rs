@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 
+use super::env::credential_values;
 use super::planted::{env_literals, planted};
+use super::rules::RULES;
 use super::*;
 
 fn redactor() -> Redactor {
@@ -190,20 +192,118 @@ proptest! {
     /// Whatever the read boundaries, streaming redaction equals one-shot redaction.
     #[test]
     fn streaming_equals_one_shot(
-        picks in proptest::collection::vec((0usize..40, "[ -~\r\n]{0,40}"), 1..12),
+        picks in proptest::collection::vec(
+            (0usize..40, "[ -~\r\n]{0,40}", proptest::option::of(0usize..200)),
+            1..12,
+        ),
         cuts in proptest::collection::vec(0usize..4000, 0..12),
     ) {
         let r = Arc::new(redactor());
         let corpus = planted();
         let mut text = String::new();
-        for (i, filler) in &picks {
+        for (i, filler, escape_at) in &picks {
+            let p = &corpus[i % corpus.len()];
             text.push_str(filler);
             text.push_str("\r\n");
-            text.push_str(&corpus[i % corpus.len()].line);
-            text.push_str("\r\n");
+            let mut line = p.line.clone();
+            // Optionally an SGR sequence inside the secret, as a TUI colouring part of it.
+            if let Some(at) = escape_at {
+                let start = line.find(&p.secret).unwrap_or(0);
+                let at = start + at % p.secret.len().max(1);
+                if line.is_char_boundary(at) {
+                    line.insert_str(at, "\x1b[1;33m");
+                }
+            }
+            text.push_str(&line);
+            text.push_str("\x1b[0m\r\n");
         }
         let expected = r.redact(&text).into_owned();
+        for p in &corpus {
+            prop_assert!(!expected.contains(&p.secret), "{} leaked", p.rule);
+        }
         let got = stream(&r, &text, &cuts);
         prop_assert_eq!(got, expected);
     }
+}
+
+#[test]
+fn secrets_broken_by_escape_sequences_are_redacted_and_the_escapes_kept() {
+    let r = redactor();
+    let token = &planted()[4].secret; // a ghp_ token
+    let (a, b) = token.split_at(10);
+    let text = format!("token \x1b[1;33m{a}\x1b[0m\x1b[2;5H{b}\x1b[K done");
+    let out = r.redact(&text);
+    assert!(!out.contains(a) || !out.contains(b), "{out:?}");
+    assert!(!out.contains(&b[..8]), "{out:?}");
+    assert_eq!(
+        out,
+        "token \x1b[1;33m[REDACTED:github-token]\x1b[0m\x1b[2;5H\x1b[K done"
+    );
+    // The same through the stream redactor with the split inside the escape sequence.
+    let r = Arc::new(r);
+    let cut = text.find("[2;5H").expect("csi");
+    assert_eq!(stream(&r, &text, &[cut]), out);
+}
+
+#[test]
+fn visible_view_maps_back_to_the_original() {
+    use super::visible::{invisible_parts, visible};
+    assert!(visible("plain text").is_none());
+    let text = "a\x1b[31mb\x1b]0;title\x07c\x08d\x1b(Be";
+    let (view, map) = visible(text).expect("has escapes");
+    assert_eq!(view, "ab0;titlecde");
+    assert_eq!(map.len(), view.len() + 1);
+    for (i, ch) in view.char_indices() {
+        assert_eq!(text[map[i]..].chars().next(), Some(ch));
+    }
+    assert_eq!(invisible_parts(text), "\x1b[31m\x1b]0;title\x07\x08\x1b(B");
+}
+
+#[test]
+fn credential_values_come_from_credential_names_and_url_passwords() {
+    let env = [
+        ("GITHUB_TOKEN", "gho_notaformatweknow123"),
+        ("PGPASSWORD", "hunter2hunter2"),
+        (
+            "DATABASE_URL",
+            "postgres://app_rw:s3cr3t-pw-99@db.prod:5432/app",
+        ),
+        ("REDIS_URL", "redis://cache:6379/0"),
+        (
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            "/home/me/.config/gcloud/key.json",
+        ),
+        ("MY_API_KEY", "abc"),
+        ("HOME", "/home/me"),
+        ("EDITOR", "vim"),
+        ("AWS_SECRET_ACCESS_KEY", "hunter2hunter2"),
+    ];
+    let values = credential_values(env);
+    assert_eq!(
+        values,
+        vec!["gho_notaformatweknow123", "hunter2hunter2", "s3cr3t-pw-99"]
+    );
+    let r = Redactor::new(&values).expect("redactor");
+    assert_eq!(
+        r.redact("psql -W hunter2hunter2"),
+        "psql -W [REDACTED:env-credential]"
+    );
+}
+
+#[test]
+fn secrets_in_titles_and_hyperlinks_are_redacted_and_the_sequences_stay_well_formed() {
+    let r = redactor();
+    let token = &planted()[4].secret;
+    let text = format!(
+        "\x1b]0;deploy {token}\x07\x1b]8;;https://ci:Zx81kQwe77pLmnb2@ci.example.com/job\x1b\\job log\x1b]8;;\x1b\\\r\n"
+    );
+    let out = r.redact(&text);
+    assert!(
+        !out.contains(token.as_str()) && !out.contains("Zx81kQwe77pLmnb2"),
+        "{out:?}"
+    );
+    assert_eq!(
+        out,
+        "\x1b]0;deploy [REDACTED:github-token]\x07\x1b]8;;https://ci:[REDACTED:basic-auth-url]@ci.example.com/job\x1b\\job log\x1b]8;;\x1b\\\r\n"
+    );
 }

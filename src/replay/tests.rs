@@ -7,13 +7,14 @@ use std::time::Duration;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use proptest::prelude::*;
 
-use super::*;
-use crate::record::{CastFormat, RecordOptions, Recorder, TermSize};
-use crate::replay::app::{Action, ReplayApp, action_for};
-use crate::replay::cast::Cast;
-use crate::replay::cast::EventReader;
-use crate::replay::index::IdleMap;
-use crate::replay::timeline::Timeline;
+use super::app::{Action, ReplayApp, action_for};
+use super::cast::{Cast, Code, EventReader};
+use super::index::IdleMap;
+use super::player::{Player, parse_time};
+use super::timeline::Timeline;
+use crate::record::cast::CastFormat;
+use crate::record::recorder::{RecordOptions, Recorder, TermSize};
+use crate::session::{PaneSize, TerminalModel};
 
 fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
     let path = dir.join(name);
@@ -382,4 +383,63 @@ proptest! {
     fn reader_never_panics_on_arbitrary_bytes(data in proptest::collection::vec(any::<u8>(), 0..400)) {
         read_all(&data);
     }
+}
+
+#[test]
+fn idle_map_shortens_long_gaps_only() {
+    // Events at 0..1 s, then a 10 s gap ending at 11 s, then a 3 s gap ending at 14 s.
+    let map = IdleMap::new(&[(11.0, 10.0), (14.0, 3.0)], Some(2.0));
+    assert_eq!(map.to_display(0.5), 0.5);
+    assert_eq!(map.to_display(2.5), 2.5); // within the allowed 2 s of the gap
+    assert_eq!(map.to_display(7.0), 3.0); // time stands still for the excess
+    assert_eq!(map.to_display(11.0), 3.0);
+    assert_eq!(map.to_display(12.0), 4.0);
+    assert_eq!(map.to_display(14.0), 5.0); // second gap: 3 s → 2 s
+    assert_eq!(map.to_cast(3.0), 11.0);
+    assert_eq!(map.to_cast(4.0), 12.0);
+    assert_eq!(map.to_cast(1.0), 1.0);
+    let none = IdleMap::new(&[(11.0, 10.0)], None);
+    assert_eq!(none.to_display(11.0), 11.0);
+}
+
+#[test]
+fn timeline_reads_diff_watcher_events_and_gate_audit_records() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let events = dir.path().join("events.jsonl");
+    std::fs::write(
+        &events,
+        "{\"time\": 1.0, \"kind\": \"file_changed\", \"path\": \"src/a.rs\", \"change\": {\"type\": \"modified\"}}\n\
+         {\"time\": 2.0, \"kind\": \"sensitive_change\", \"path\": \".env\", \"label\": \"dotenv file\", \"summary\": \"key STRIPE_KEY changed, value redacted\"}\n\
+         {\"time\": 3.0, \"kind\": \"mass_delete\", \"count\": 120, \"window_ms\": 2000}\n",
+    )
+    .expect("events");
+    let audit = dir.path().join("audit.jsonl");
+    std::fs::write(
+        &audit,
+        "{\"time\": \"2026-11-21T10:00:04.5Z\", \"command\": \"terraform destroy\", \"verdict\": \"confirm\", \"decision\": \"deny\", \"decided_by\": \"human\"}\n\
+         {\"time\": \"not a time\", \"decision\": \"allow\", \"decided_by\": \"rules\"}\n",
+    )
+    .expect("audit");
+    let mut timeline = Timeline::load(&[], Some(&events));
+    let start: jiff::Timestamp = "2026-11-21T10:00:00Z".parse().expect("ts");
+    timeline.add_audit(&audit, start.as_millisecond() as f64 / 1000.0);
+    let labels: Vec<(f64, String)> = timeline
+        .entries
+        .iter()
+        .map(|e| (e.time, e.label.clone()))
+        .collect();
+    assert_eq!(
+        labels,
+        vec![
+            (1.0, "src/a.rs modified".to_owned()),
+            (
+                2.0,
+                ".env key STRIPE_KEY changed, value redacted".to_owned()
+            ),
+            (3.0, "120 files deleted".to_owned()),
+            (4.5, "confirm→deny terraform destroy".to_owned()),
+        ]
+    );
+    assert_eq!(timeline.skipped, 1);
+    assert_eq!(timeline.diff_state(2.5).len(), 2);
 }
