@@ -135,6 +135,20 @@ pub struct RunArgs {
     /// the removed names are listed in the Activity tab.
     #[arg(long)]
     pub scrub_env: bool,
+    /// Do not record this session (by default the screen, decisions and diffs are recorded,
+    /// redacted, in $XDG_STATE_HOME/overwatch/sessions/<id>/).
+    #[arg(long, conflicts_with = "record")]
+    pub no_record: bool,
+    /// Write the asciicast here instead of the session dir (events and audit stay there).
+    #[arg(long, value_name = "PATH")]
+    pub record: Option<PathBuf>,
+    /// asciicast version: v2 plays in every asciinema and the web player; v3 needs asciinema 3
+    /// [default: `record.cast_format` from the config, v2].
+    #[arg(long, value_name = "v2|v3")]
+    pub cast_format: Option<String>,
+    /// Also record keystrokes (`i` events; off by default for privacy).
+    #[arg(long)]
+    pub record_input: bool,
     /// The agent command and its arguments, after `--`.
     #[arg(
         required = true,

@@ -20,6 +20,7 @@
 pub mod cast;
 pub mod recorder;
 pub mod session_dir;
+pub mod sink;
 pub mod utf8;
 
 // The app uses `record::recorder::Recorder` and `record::cast::CastFormat` (re-export them here

@@ -138,6 +138,9 @@ pub fn update(model: &mut Model, action: Action) -> Vec<Effect> {
                 }
                 _ => {}
             }
+            effects.push(Effect::Record(super::effect::RecordNote::Diff(
+                event.clone(),
+            )));
             model.diff.apply(*event);
             model.dirty = true;
         }

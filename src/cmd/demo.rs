@@ -26,6 +26,10 @@ pub fn main(args: DemoArgs) -> anyhow::Result<ExitCode> {
         no_exec_gate: false,
         confirm_timeout: None,
         scrub_env: false,
+        no_record: false,
+        record: None,
+        cast_format: None,
+        record_input: false,
         command: vec!["bash".into(), env.agent_script.display().to_string()],
     };
     let mut settings = run::settings(run_args)?;

@@ -73,6 +73,17 @@ pub struct Settings {
     pub scrub_env: bool,
     /// The workspace watcher's options (root = `cwd`, `[diff]` of the config).
     pub diff: crate::diff::DiffOptions,
+    /// How to record the session; `None` = not recorded.
+    pub record: Option<RecordSettings>,
+}
+
+/// Recording choices for a session.
+#[derive(Debug, Clone)]
+pub struct RecordSettings {
+    pub format: crate::record::cast::CastFormat,
+    pub record_input: bool,
+    /// `--record PATH`: the cast goes there instead of the session dir.
+    pub cast_path: Option<PathBuf>,
 }
 
 /// Resolves `overwatch run` args against the config: prefix key, theme (`NO_COLOR` honoured),
@@ -108,12 +119,31 @@ pub fn settings(args: RunArgs) -> anyhow::Result<Settings> {
     let timeout_secs = args
         .confirm_timeout
         .unwrap_or(config.gate.confirm_timeout_secs);
+    let record = if args.no_record || (!config.record.enabled && args.record.is_none()) {
+        None
+    } else {
+        let format_name = args
+            .cast_format
+            .clone()
+            .unwrap_or(config.record.cast_format.clone());
+        let format = match format_name.as_str() {
+            "v2" | "2" => crate::record::cast::CastFormat::V2,
+            "v3" | "3" => crate::record::cast::CastFormat::V3,
+            other => anyhow::bail!("unknown cast format {other:?}: use v2 or v3"),
+        };
+        Some(RecordSettings {
+            format,
+            record_input: args.record_input || config.record.record_input,
+            cast_path: args.record.clone(),
+        })
+    };
     let diff = crate::diff::DiffOptions::from_config(&cwd, &config.diff);
     Ok(Settings {
         engine,
         exec_gate,
         confirm_timeout: (timeout_secs > 0).then(|| Duration::from_secs(timeout_secs)),
         scrub_env: args.scrub_env,
+        record,
         argv: args.command,
         diff,
         cwd,
@@ -191,9 +221,49 @@ pub fn supervise(settings: Settings) -> anyhow::Result<Outcome> {
         Vec::new()
     };
 
+    // The recording (redacted before anything reaches disk), in the session's data dir, which
+    // also holds the audit log.
+    let recording = match &settings.record {
+        None => None,
+        Some(rec) => {
+            let mut opts =
+                crate::record::recorder::RecordOptions::new(crate::record::recorder::TermSize {
+                    cols: pane.cols,
+                    rows: pane.rows,
+                });
+            opts.format = rec.format;
+            opts.record_input = rec.record_input;
+            opts.cast_path = rec.cast_path.clone();
+            opts.title = Some(format!("overwatch: {}", settings.argv.join(" ")));
+            opts.env_secrets = context::scrub_plan(&detected, &agent_env)
+                .iter()
+                .filter_map(|name| agent_env.get(name).cloned())
+                .filter(|v| v.len() >= 6)
+                .collect();
+            let (dir, recorder) =
+                crate::record::recorder::start_session(&settings.argv, Some(detected.tier), opts)
+                    .context("starting the session recording")?;
+            Some(
+                crate::record::sink::RecordingSink::start(dir, recorder, Instant::now())
+                    .context("starting the recording thread")?,
+            )
+        }
+    };
+    let session_id = match &recording {
+        Some(rec) => rec
+            .dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(gate::server::new_session_id),
+        None => gate::server::new_session_id(),
+    };
+
     // The gate: socket + token, PATH shims, the agent's hook injection, the audit log.
     let guarded = settings.engine.guarded_programs();
-    let mut gate_config = GateConfig::new(gate::server::new_session_id(), settings.argv.clone());
+    let mut gate_config = GateConfig::new(session_id, settings.argv.clone());
+    if let Some(rec) = &recording {
+        gate_config.audit_path = Some(rec.dir.join("audit.jsonl"));
+    }
     gate_config.confirm_timeout = settings.confirm_timeout;
     let agent_path = agent_env.get("PATH").cloned().unwrap_or_default();
     let settings_engine = settings.engine.clone();
@@ -274,6 +344,7 @@ pub fn supervise(settings: Settings) -> anyhow::Result<Outcome> {
     });
     let mut agent = LiveAgent::new(pty);
     agent.set_gate(agent_gate.server.pending().clone());
+    agent.recording = recording;
 
     let mut terminal_model = TerminalModel::new(pane, SCROLLBACK_LINES);
     terminal_model.set_palette(palette_for(&settings.theme));
@@ -390,6 +461,21 @@ pub fn supervise(settings: Settings) -> anyhow::Result<Outcome> {
         // Quit while it ran: whatever closing the PTY (or the SIGKILL) did to it.
         _ => report.status.map_or(128 + libc::SIGKILL as u8, exit_code),
     };
+    if let Some(recording) = agent.recording.take() {
+        let dir = recording.dir.clone();
+        match recording.finish(Some(i32::from(code))) {
+            Ok(summary) => eprintln!(
+                "overwatch: session recorded in {} ({} markers) — replay: overwatch replay {}",
+                dir.display(),
+                summary.markers,
+                session_id_of(&dir)
+            ),
+            Err(err) => eprintln!(
+                "overwatch: the recording in {} is incomplete: {err}",
+                dir.display()
+            ),
+        }
+    }
     Ok(Outcome {
         code,
         session_id: agent_gate.server.session_id().to_string(),
@@ -516,4 +602,11 @@ fn start_exec_gate(
         let _ = events.try_send(Event::Note(note));
     };
     prepared.start(child_pid, config, decide, on_event)
+}
+
+/// A session dir's id (its last path component).
+fn session_id_of(dir: &std::path::Path) -> String {
+    dir.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
