@@ -5,31 +5,12 @@
 //!
 //! Whole-process `overwatch env` time is measured by `benches/env_cold.sh`.
 
-// The crate is a binary, so the bench compiles the context module directly (it has no `crate::`
-// paths). `cargo clippy --all-targets` checks benches with cfg(test) but without the test
-// harness, so the module's unit-test imports look unused there.
-#[allow(unused_imports)]
-#[path = "../src"]
-mod src {
-    pub mod context;
-}
-
-// The fixtures are `#[cfg(test)]` inside the context module; a real bench build includes the file
-// itself. It reaches `Context`, `Knowledge`, `ProbeEnv` and `detect` through `super::`, i.e. the
-// imports below. It holds more fixtures than the bench uses.
-#[cfg(not(test))]
-#[allow(dead_code)]
-#[path = "../src/context/testkit.rs"]
-mod testkit;
-#[cfg(test)]
-use src::context::testkit;
-#[cfg(not(test))]
-use src::context::{Context, ProbeEnv};
+use overwatch::context::testkit;
 
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use src::context::{
+use overwatch::context::{
     CustomProbe, FactKind, Knowledge, Overrides, Tier, TierPin, classify, detect, resolve_overrides,
 };
 

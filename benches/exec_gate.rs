@@ -15,18 +15,9 @@
 // The modules are shared with the binary (no library target). When clippy checks this bench
 // with `cfg(test)` but no test harness, the modules' `#[test]` functions vanish and their
 // imports look unused: that build only.
-#[allow(dead_code)]
-#[cfg_attr(test, allow(unused_imports))]
-#[path = "../src"]
-mod sources {
-    pub mod context;
-    pub mod gate {
-        pub mod exec;
-    }
-    pub mod rules;
-}
+
 // `rules` refers to `crate::context` and `crate::rules`.
-use sources::{context, gate, rules};
+use overwatch::{context, gate, rules};
 
 use std::path::Path;
 use std::process::{Command, Stdio};

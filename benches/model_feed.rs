@@ -11,20 +11,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
-// The crate is a binary, so the bench compiles the sans-I/O model's modules directly; they refer
-// to each other as `super::…`, which resolves to this crate's root. The bench uses only the feed
-// path, hence the dead-code allowances.
-#[allow(dead_code)]
-#[path = "../src/session/model.rs"]
-mod model;
-#[allow(dead_code)]
-#[path = "../src/session/modes.rs"]
-mod modes;
-#[allow(dead_code)]
-#[path = "../src/session/replies.rs"]
-mod replies;
-
-use model::{PaneSize, TerminalModel};
+use overwatch::session::{PaneSize, TerminalModel};
 
 const COLS: usize = 120;
 const ROWS: usize = 40;

@@ -7,9 +7,7 @@
 //!   `OVERWATCH_BENCH_CAST_MB`, default 200 MiB), after the keyframe index is built (build time
 //!   printed once).
 //!
-//! overwatch is a binary crate, so the measured modules are compiled in from src/ with `#[path]`
-//! (the product's own sources). Items they define that these benches do not call are dead code
-//! here, hence `allow(dead_code)` on each include.
+//! The measured modules come from the overwatch library.
 
 use std::hint::black_box;
 use std::io::Write;
@@ -18,66 +16,11 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group};
 
-#[allow(dead_code)]
-#[path = "../src/context"]
-mod context {
-    #[path = "tier.rs"]
-    pub mod tier;
-    pub use tier::Tier;
-}
+use overwatch::record;
 
-#[allow(dead_code)]
-#[path = "../src/secrets"]
-mod secrets {
-    #[path = "redactor.rs"]
-    pub mod redactor;
-    #[path = "rules.rs"]
-    pub mod rules;
-    #[path = "stream.rs"]
-    pub mod stream;
-    #[path = "visible.rs"]
-    pub mod visible;
-    pub use redactor::*;
-    pub use stream::*;
-}
+use overwatch::session;
 
-#[allow(dead_code)]
-#[path = "../src/record"]
-mod record {
-    #[path = "cast.rs"]
-    pub mod cast;
-    #[path = "recorder.rs"]
-    pub mod recorder;
-    #[path = "session_dir.rs"]
-    pub mod session_dir;
-    #[path = "utf8.rs"]
-    pub mod utf8;
-}
-
-#[allow(dead_code)]
-#[path = "../src/session"]
-mod session {
-    #[path = "model.rs"]
-    mod model;
-    #[path = "modes.rs"]
-    mod modes;
-    #[path = "replies.rs"]
-    mod replies;
-    pub use model::{PaneSize, TerminalModel};
-}
-
-#[allow(dead_code)]
-#[path = "../src/replay"]
-mod replay {
-    #[path = "cast.rs"]
-    pub mod cast;
-    #[path = "index.rs"]
-    pub mod index;
-    #[path = "keyframe.rs"]
-    pub mod keyframe;
-    #[path = "player.rs"]
-    pub mod player;
-}
+use overwatch::replay;
 
 use record::cast::{CastFormat, CastHeader, CastWriter};
 use record::recorder::{RecordOptions, Recorder, TermSize};

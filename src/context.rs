@@ -10,8 +10,6 @@
 //!
 //! This module refers to nothing outside itself (no `crate::` paths) so benches and tests can
 //! include it directly.
-// wired into the app during integration (watcher, overrides and scrub plan are called by others)
-#![allow(dead_code)]
 
 mod aws;
 mod azure;
@@ -29,7 +27,8 @@ mod terraform;
 pub mod tier;
 pub mod watch;
 
-#[cfg(test)]
+/// Fixture homes for tests and benchmarks (not part of the product API).
+#[doc(hidden)]
 pub mod testkit;
 
 use std::collections::BTreeMap;

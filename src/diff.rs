@@ -20,9 +20,6 @@
 //! never carry their content at all, and sensitive summaries name keys, never values.
 //! **Invariant:** binary files are reported as "binary changed" and never dumped.
 
-// wired into the app during integration
-#![allow(dead_code)]
-
 pub mod baseline;
 pub mod compute;
 pub mod filter;
@@ -113,9 +110,10 @@ impl DiffOptions {
 /// to show (the matching rule's message), if a pack marks it. Built at integration from the rule
 /// engine: `PackMatcher(Arc::new(move |p| engine.sensitive_path(p).map(|m| m.message)))`.
 #[derive(Clone)]
-pub struct PackMatcher(
-    pub std::sync::Arc<dyn Fn(&std::path::Path) -> Option<String> + Send + Sync>,
-);
+pub struct PackMatcher(pub std::sync::Arc<PathMessage>);
+
+/// A path → message lookup (the rule engine's sensitive-path rules).
+pub type PathMessage = dyn Fn(&std::path::Path) -> Option<String> + Send + Sync;
 
 impl std::fmt::Debug for PackMatcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

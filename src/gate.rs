@@ -30,9 +30,6 @@
 //!    `gate.server.pending().resolve(id, answer)`; ring the bell / flash the status bar.
 //! 4. Draw `ui::confirm::render(&modal, agent_pane, frame.buffer_mut())` on top of the overlays.
 
-// wired into the app during integration
-#![allow(dead_code)]
-
 pub mod audit;
 pub mod client;
 pub mod engine;

@@ -15,8 +15,6 @@
 //! - event times in the cast never go backwards: markers, resizes and input that arrive while output
 //!   is held back by the redactor are queued behind that output.
 
-#![allow(dead_code)] // wired into the app during integration
-
 pub mod cast;
 pub mod recorder;
 pub mod session_dir;

@@ -9,9 +9,6 @@
 //! **Invariant:** whatever cannot be resolved statically and could reach a guarded action is
 //! `Confirm`, never `Allow` (fail closed); parser limits fail closed too.
 
-// wired into the app during integration (gate, diff and TUI call the Engine API)
-#![allow(dead_code)]
-
 pub mod explain;
 pub mod fuzzing;
 pub mod layers;

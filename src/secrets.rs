@@ -12,8 +12,6 @@
 //!   basic-auth URL, which are not secret);
 //! - a secret value is never logged or printed by this module.
 
-#![allow(dead_code)] // wired into the app during integration
-
 pub mod env;
 pub mod redactor;
 pub mod rules;

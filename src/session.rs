@@ -3,7 +3,6 @@
 //!
 //! Invariant: the PTY reader sends on a bounded channel, so a slow UI throttles the agent instead of
 //! growing memory.
-#![allow(dead_code)] // wired into the app during integration
 
 mod input;
 mod model;

@@ -84,7 +84,7 @@ mod tests {
 
     #[test]
     fn whole_app_layout() {
-        insta::assert_snapshot!(drawn(|m| m.tier = Some(Tier::Staging)));
+        insta::assert_snapshot!(drawn(|m| m.context.tier = Tier::Staging));
     }
 
     #[test]

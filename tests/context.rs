@@ -5,18 +5,13 @@
 //! The context module has no `crate::` dependencies, so it is compiled into this test directly;
 //! `overwatch env` itself is run as the real binary with a cleared environment.
 
-#[path = "../src"]
-mod src {
-    pub mod context;
-}
-
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use src::context::testkit::{Fixture, SECRETS, kubeconfig, prod_home};
-use src::context::watch::ContextWatcher;
-use src::context::{
+use overwatch::context::testkit::{Fixture, SECRETS, kubeconfig, prod_home};
+use overwatch::context::watch::ContextWatcher;
+use overwatch::context::{
     Context, CustomProbe, FactKind, Knowledge, Overrides, Tier, TierPin, detect, detect_with,
     resolve_overrides, scrub_plan,
 };
@@ -576,7 +571,7 @@ fn terraform_workspace_and_backend() {
 fn pulumi_stack_from_workspace_file() {
     let f = Fixture::new();
     let project = f.work_file("Pulumi.yaml", "name: payments-prod-infra\nruntime: go\n");
-    let hash = src::context::testkit::sha1_hex(project.to_string_lossy().as_bytes());
+    let hash = overwatch::context::testkit::sha1_hex(project.to_string_lossy().as_bytes());
     f.home_file(
         &format!(".pulumi/workspaces/payments-prod-infra-{hash}-workspace.json"),
         r#"{"stack": "acme/payments/dev"}"#,
@@ -808,7 +803,7 @@ fn credentials_and_scrub_plan() {
     let mut env = f.input.env.clone();
     env.insert("OVERWATCH_GATE_TOKEN".into(), "x".into());
     let ctx = detect(
-        &src::context::ProbeEnv {
+        &overwatch::context::ProbeEnv {
             env: env.clone(),
             ..f.input.clone()
         },
@@ -1260,9 +1255,9 @@ fn kube_context_switch_under_a_running_watcher_warns() {
 }
 
 fn wait_for_warning(
-    rx: &std::sync::mpsc::Receiver<src::context::watch::ContextUpdate>,
+    rx: &std::sync::mpsc::Receiver<overwatch::context::watch::ContextUpdate>,
     kind: FactKind,
-) -> src::context::ContextWarning {
+) -> overwatch::context::ContextWarning {
     let deadline = Instant::now() + Duration::from_secs(10);
     while let Some(left) = deadline.checked_duration_since(Instant::now()) {
         match rx.recv_timeout(left) {

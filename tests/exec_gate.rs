@@ -6,11 +6,7 @@
 
 #![cfg(target_os = "linux")]
 
-#[allow(dead_code)]
-#[path = "../src/gate"]
-mod gate {
-    pub mod exec;
-}
+use overwatch::gate;
 
 use std::fs;
 use std::io::Read;

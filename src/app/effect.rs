@@ -113,7 +113,7 @@ pub trait AgentControl {
         Err("this session has no gate".into())
     }
     /// Writes a marker/event into the session recording (no-op when not recording).
-    fn record(&mut self, note: &RecordNote) {
+    fn record_note(&mut self, note: &RecordNote) {
         let _ = note;
     }
     /// Tees the agent's raw output into the session recording (no-op when not recording).
@@ -159,7 +159,7 @@ pub fn perform(
                 .answer_gate(id, answer)
                 .map_err(|e| format!("answering held request {id}: {e}")),
             Effect::Record(note) => {
-                agent.record(&note);
+                agent.record_note(&note);
                 Ok(())
             }
         };
@@ -213,7 +213,7 @@ impl AgentControl for LiveAgent {
         self.pty.resize(size)
     }
 
-    fn record(&mut self, note: &RecordNote) {
+    fn record_note(&mut self, note: &RecordNote) {
         use crate::record::sink::RecordMsg;
         if let Some(rec) = &self.recording {
             let at = rec.now();

@@ -161,9 +161,11 @@ where
         log,
     });
     let mut shared = SharedHost(host);
+    let (_side_tx, side_rx) = mpsc::channel(8);
     let mut sources = Sources {
         events: events_rx,
         pty: pty_rx,
+        side: side_rx,
     };
     let run = super::run(
         &mut model,

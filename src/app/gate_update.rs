@@ -129,7 +129,9 @@ fn push_activity(
 
 /// Whether the status bar should flash (a held command has waited an odd number of seconds).
 pub fn flash_on(model: &Model, now: Instant) -> bool {
-    model
-        .attention_since
-        .is_some_and(|since| now.saturating_duration_since(since).as_secs() % 2 == 0)
+    model.attention_since.is_some_and(|since| {
+        now.saturating_duration_since(since)
+            .as_secs()
+            .is_multiple_of(2)
+    })
 }

@@ -524,23 +524,6 @@ fn run_tui(
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_light_theme_reports_a_light_background() {
-        let light = Theme::load("light", None, false).unwrap_or_else(|e| panic!("{e}"));
-        let bg = palette_for(&light).background;
-        assert!(
-            u32::from(bg.r) + u32::from(bg.g) + u32::from(bg.b) > 3 * 128,
-            "{bg:?}"
-        );
-        let dark = palette_for(&Theme::builtin_default()).background;
-        assert!(u32::from(dark.r) + u32::from(dark.g) + u32::from(dark.b) < 3 * 128);
-    }
-}
-
 /// Receives the seccomp listener from the shim and serves it: every exec in the agent's tree asks
 /// the gate in-process (same rules, same hold, same audit) with `layer: exec`.
 #[cfg(target_os = "linux")]
@@ -609,4 +592,21 @@ fn session_id_of(dir: &std::path::Path) -> String {
     dir.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_light_theme_reports_a_light_background() {
+        let light = Theme::load("light", None, false).unwrap_or_else(|e| panic!("{e}"));
+        let bg = palette_for(&light).background;
+        assert!(
+            u32::from(bg.r) + u32::from(bg.g) + u32::from(bg.b) > 3 * 128,
+            "{bg:?}"
+        );
+        let dark = palette_for(&Theme::builtin_default()).background;
+        assert!(u32::from(dark.r) + u32::from(dark.g) + u32::from(dark.b) < 3 * 128);
+    }
 }

@@ -66,7 +66,8 @@ type Watcher = Debouncer<notify::RecommendedWatcher, RecommendedCache>;
 
 /// A running watcher; dropping it stops watching (the worker thread then exits).
 pub struct ContextWatcher {
-    debouncer: Arc<Mutex<Watcher>>,
+    /// Owned only to keep the OS watches alive: dropping it stops watching.
+    _debouncer: Arc<Mutex<Watcher>>,
     dirs: Arc<Mutex<BTreeSet<PathBuf>>>,
     tx: mpsc::Sender<Msg>,
 }
@@ -156,7 +157,7 @@ impl ContextWatcher {
                 }
             })?;
         Ok(ContextWatcher {
-            debouncer,
+            _debouncer: debouncer,
             dirs,
             tx,
         })

@@ -24,9 +24,6 @@
 //!
 //! [`lifecycle`] strings these steps together for the app. All `unsafe` lives in `exec/sys.rs`.
 
-// wired into the app during integration
-#![allow(dead_code)]
-
 pub mod filter;
 mod gather;
 pub mod handoff;

@@ -121,6 +121,7 @@ mod tests {
             Arc::new(AllowAll),
             &default_guarded(),
             config,
+            std::ffi::OsStr::new("/usr/bin:/bin"),
         )
         .unwrap();
         assert_eq!(gate.argv[1], "--settings");

@@ -11,9 +11,6 @@
 //! **Invariant:** no key sequence approves a production request without the exact name typed, and
 //! every key that is not an explicit approval leaves the request denied or still waiting.
 
-// wired into the app during integration
-#![allow(dead_code)]
-
 use std::collections::VecDeque;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

@@ -3,8 +3,6 @@
 //!
 //! Read-only: renders a [`Context`] into a buffer. Production must be impossible to miss, so its
 //! style is bold white on red wherever a tier is shown.
-// wired into the app during integration
-#![allow(dead_code)]
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};

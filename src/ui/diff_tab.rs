@@ -6,9 +6,6 @@
 //! **Invariant:** drawing only reads [`DiffState`]; the diff text it draws was redacted by the
 //! watcher before it reached the state.
 
-// wired into the app during integration
-#![allow(dead_code)]
-
 use std::sync::OnceLock;
 
 use ratatui::buffer::Buffer;

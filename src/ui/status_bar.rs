@@ -139,19 +139,6 @@ fn truncate(text: &str, max: usize) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn elapsed_and_truncation() {
-        assert_eq!(format_elapsed(Duration::from_secs(3725)), "1:02:05");
-        assert_eq!(truncate("claude --resume", 20), "claude --resume");
-        assert_eq!(truncate("claude --resume", 8), "claude …");
-        assert_eq!(truncate("abc", 0), "");
-    }
-}
-
 /// How long a context warning stays in the status bar (it stays in the Activity tab).
 pub const BANNER_FOR: Duration = Duration::from_secs(15);
 
@@ -165,7 +152,7 @@ fn banner(model: &Model) -> Option<&str> {
 /// `kube:prod-eu aws:prod-admin tf:prod`.
 pub fn key_facts(ctx: &crate::context::Context) -> String {
     let mut facts: Vec<&crate::context::Fact> = ctx.facts.iter().collect();
-    facts.sort_by(|a, b| b.tier.cmp(&a.tier));
+    facts.sort_by_key(|f| std::cmp::Reverse(f.tier));
     facts
         .iter()
         .take(3)
@@ -189,5 +176,18 @@ fn short_kind(kind: crate::context::FactKind) -> &'static str {
         K::Database => "db",
         K::Service => "svc",
         K::Custom => "probe",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elapsed_and_truncation() {
+        assert_eq!(format_elapsed(Duration::from_secs(3725)), "1:02:05");
+        assert_eq!(truncate("claude --resume", 20), "claude --resume");
+        assert_eq!(truncate("claude --resume", 8), "claude …");
+        assert_eq!(truncate("abc", 0), "");
     }
 }

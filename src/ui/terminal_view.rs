@@ -2,7 +2,6 @@
 //! (colours, bold/italic/underline/dim/strikethrough/inverse, wide characters, scrollback view).
 //!
 //! Invariant: drawing only reads the model.
-#![allow(dead_code)] // wired into the app during integration
 
 use alacritty_terminal::grid::Dimensions;
 use alacritty_terminal::index::{Column, Line};
