@@ -55,7 +55,10 @@ pub fn start(
     let shim_dir = runtime_dir.join("shims");
     // Rules may guard overwatch itself (its own config and packs); a shim named after the binary
     // would shadow it, and the exec gate sees those execs anyway.
-    let own_name = exe.file_name().and_then(|n| n.to_str()).unwrap_or("overwatch");
+    let own_name = exe
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("overwatch");
     let guarded: BTreeSet<String> = guarded
         .iter()
         .filter(|p| p.as_str() != own_name && p.as_str() != "overwatch")
