@@ -128,6 +128,9 @@ pub async fn run(
         let now = Instant::now();
         update::dispatch(model, Event::Tick(now));
         for event in batch {
+            if let Event::PtyOutput(bytes) = &event {
+                agent.record_output(bytes);
+            }
             let effects = update::dispatch(model, event);
             let failures = effect::perform(effects, agent, host);
             if let Some(failure) = failures.into_iter().last() {

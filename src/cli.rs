@@ -36,6 +36,9 @@ text.\n\n\
 overwatch exits with the agent's exit code (128+signal if a signal killed it)."
     )]
     Run(RunArgs),
+    /// A scripted agent session against a throw-away production-shaped environment: see the
+    /// context bar, the diffs, the warnings and the confirmation modals, and decide.
+    Demo(DemoArgs),
     /// Print the detected context and credentials, with the reason for each tier verdict.
     Env(EnvArgs),
     /// Agent hook adapters (stdin hook JSON → decision JSON) and their installer.
@@ -43,6 +46,9 @@ overwatch exits with the agent's exit code (128+signal if a signal killed it)."
     /// PATH shim entry (normally reached by invoking the binary as a guarded program's name).
     #[command(hide = true)]
     Shim(ShimArgs),
+    /// Watch a workspace and print its diff events as JSON lines (debugging, tests, benchmarks).
+    #[command(hide = true)]
+    DiffWatch(DiffWatchArgs),
     /// Internal: the exec-gate shim run in the agent's PTY (installs the seccomp filter, hands
     /// the listener to overwatch, execs the agent).
     #[command(name = "__exec-shim", hide = true)]
@@ -58,6 +64,10 @@ overwatch exits with the agent's exit code (128+signal if a signal killed it)."
     Completions(CompletionsArgs),
     /// Print the man page (roff): `overwatch man | man -l -`.
     Man,
+    /// Replay a recorded session (a cast file or a session id) with its decision timeline.
+    Replay(ReplayArgs),
+    /// List recorded sessions, newest first.
+    Sessions(SessionsArgs),
 }
 
 /// Arguments of `overwatch config`.
@@ -125,6 +135,20 @@ pub struct RunArgs {
     /// the removed names are listed in the Activity tab.
     #[arg(long)]
     pub scrub_env: bool,
+    /// Do not record this session (by default the screen, decisions and diffs are recorded,
+    /// redacted, in $XDG_STATE_HOME/overwatch/sessions/<id>/).
+    #[arg(long, conflicts_with = "record")]
+    pub no_record: bool,
+    /// Write the asciicast here instead of the session dir (events and audit stay there).
+    #[arg(long, value_name = "PATH")]
+    pub record: Option<PathBuf>,
+    /// asciicast version: v2 plays in every asciinema and the web player; v3 needs asciinema 3
+    /// [default: `record.cast_format` from the config, v2].
+    #[arg(long, value_name = "v2|v3")]
+    pub cast_format: Option<String>,
+    /// Also record keystrokes (`i` events; off by default for privacy).
+    #[arg(long)]
+    pub record_input: bool,
     /// The agent command and its arguments, after `--`.
     #[arg(
         required = true,
@@ -133,6 +157,29 @@ pub struct RunArgs {
         value_name = "CMD"
     )]
     pub command: Vec<String>,
+}
+
+/// Arguments of `overwatch demo`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The demo builds a temp dir with a production kubeconfig (context prod-eu), an AWS \
+profile for a production account, terraform workspace `prod`, a git repo whose `main` is protected, a \
+.env with planted credentials and a flags.toml saying Flagsmith is the live flag provider. A scripted \
+agent then edits files, runs tests, and tries kubectl delete, terraform destroy, DROP TABLE, a flag \
+toggle in the old provider and a force push. Every gate is the real one; programs that cannot reach a \
+fake production offline are stand-ins that print what they would have done. Nothing outside the temp \
+dir is touched; it is removed on exit unless --keep."
+)]
+pub struct DemoArgs {
+    /// Keep the demo's temp dir after exit (its path is printed).
+    #[arg(long)]
+    pub keep: bool,
+    /// Theme (see `overwatch config themes`).
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+    /// Seconds the demo agent pauses between steps.
+    #[arg(long, value_name = "SECS", default_value_t = 1.2)]
+    pub pause: f64,
 }
 
 /// Arguments of `overwatch env`.
@@ -186,6 +233,51 @@ pub struct ShimArgs {
     /// Its arguments.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub args: Vec<String>,
+}
+
+/// Arguments of the hidden `overwatch diff-watch`.
+#[derive(Debug, Args)]
+pub struct DiffWatchArgs {
+    /// The workspace to watch.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Files larger than this many bytes are not read or diffed (default 1 MiB).
+    #[arg(long)]
+    pub max_file_bytes: Option<u64>,
+    /// Debounce window in milliseconds (default 50).
+    #[arg(long)]
+    pub debounce_ms: Option<u64>,
+    /// More deletions than this within 2 s raise a mass-delete warning (default 50).
+    #[arg(long)]
+    pub mass_delete_threshold: Option<usize>,
+    /// Extra sensitive-file glob (gitignore syntax); repeatable.
+    #[arg(long = "sensitive", value_name = "GLOB")]
+    pub sensitive: Vec<String>,
+}
+
+/// Arguments of `overwatch replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// A cast file (asciicast v1/v2/v3) or a session id from `overwatch sessions`.
+    #[arg(value_name = "PATH|SESSION_ID")]
+    pub target: String,
+    /// Print the screen text at time T (seconds, `mm:ss` or `hh:mm:ss`) and exit.
+    #[arg(long, value_name = "T")]
+    pub dump_at: Option<String>,
+    /// Compress pauses longer than this many seconds (overrides the cast header's limit).
+    #[arg(short = 'i', long, value_name = "SECS")]
+    pub idle_time_limit: Option<f64>,
+    /// Initial playback speed.
+    #[arg(short, long, default_value_t = 1.0)]
+    pub speed: f64,
+}
+
+/// Arguments of `overwatch sessions`.
+#[derive(Debug, Args)]
+pub struct SessionsArgs {
+    /// Print a JSON array instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of the hidden `overwatch __exec-shim` (see `gate::exec`).

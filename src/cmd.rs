@@ -2,9 +2,13 @@
 
 pub mod check;
 pub mod config;
+pub mod demo;
+pub mod diff_watch;
 pub mod env;
 pub mod exec_shim;
 pub mod hook;
+pub mod replay;
 pub mod rules;
 pub mod run;
+pub mod sessions;
 pub mod shim;

@@ -41,12 +41,23 @@ pub use tier::{Tier, TierPin, Verdict};
 pub use watch::ContextWarning;
 
 /// What a probe may look at: the user's home, the agent's working directory and its environment.
-/// Tests build one over a temp dir; nothing in `context` reads the process's real env directly.
-#[derive(Debug, Clone, Default)]
+/// Tests build one over a temp dir; only [`ProbeEnv::from_process`] (the edge) reads the real
+/// process. `Debug` prints variable *names* only: the env map holds secrets.
+#[derive(Clone, Default)]
 pub struct ProbeEnv {
     pub home: PathBuf,
     pub cwd: PathBuf,
     pub env: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for ProbeEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProbeEnv")
+            .field("home", &self.home)
+            .field("cwd", &self.cwd)
+            .field("env (names only)", &self.env.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl ProbeEnv {
@@ -350,11 +361,14 @@ pub fn classify(kind: FactKind, values: &[&str], knowledge: &Knowledge) -> Verdi
 
 /// Names of the environment variables to remove from the agent's environment for `--scrub-env`
 /// (least privilege): every credential detected in `env`, sorted, each present in `env`.
+/// overwatch's own variables (`OVERWATCH_*`, e.g. the gate's session token the hooks need) are
+/// never in the plan.
 pub fn scrub_plan(ctx: &Context, env: &BTreeMap<String, String>) -> Vec<String> {
     let mut names: Vec<String> = ctx
         .credentials
         .iter()
         .filter(|c| c.source == credentials::ENV_SOURCE && env.contains_key(&c.name))
+        .filter(|c| !c.name.starts_with("OVERWATCH_"))
         .map(|c| c.name.clone())
         .collect();
     names.sort();

@@ -14,6 +14,8 @@ use anyhow::{Context as _, bail};
 /// The demo agent script, embedded.
 pub const AGENT_SCRIPT: &str = include_str!("../demo/agent.sh");
 const STANDIN: &str = include_str!("../demo/bin/standin");
+/// The demo team's rule pack (tier pins, the flag-provider probe).
+pub const TEAM_PACK: &str = include_str!("../demo/rules/acme.toml");
 const KUBECONFIG: &str = include_str!("../demo/home/kubeconfig.yaml");
 const AWS_CONFIG: &str = include_str!("../demo/home/aws-config");
 const AWS_CREDENTIALS: &str = include_str!("../demo/home/aws-credentials");
@@ -49,6 +51,8 @@ pub struct DemoEnv {
     pub bin: PathBuf,
     /// The demo agent script.
     pub agent_script: PathBuf,
+    /// The team rule pack to load (`--rules`).
+    pub team_pack: PathBuf,
     /// Environment variables to set for the agent (HOME, PATH, AWS_PROFILE, DATABASE_URL, …).
     pub env: BTreeMap<String, String>,
 }
@@ -81,6 +85,8 @@ impl DemoEnv {
         }
         write(&workspace.join(".terraform/environment"), "prod")?;
         write(&workspace.join(".gitignore"), ".terraform/\n__pycache__/\n")?;
+        let team_pack = base.join("acme-rules.toml");
+        write(&team_pack, TEAM_PACK)?;
         let agent_script = base.join("agent.sh");
         write(&agent_script, AGENT_SCRIPT)?;
         make_executable(&agent_script)?;
@@ -113,6 +119,7 @@ impl DemoEnv {
             workspace,
             bin,
             agent_script,
+            team_pack,
             env,
         })
     }

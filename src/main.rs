@@ -7,8 +7,12 @@ mod config;
 mod context;
 mod demo;
 mod diag;
+mod diff;
 mod gate;
+mod record;
+mod replay;
 mod rules;
+mod secrets;
 pub mod session;
 mod terminal;
 mod theme;
@@ -30,6 +34,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Run(args) => cmd::run::main(args),
         cli::Command::Env(args) => cmd::env::main(args),
+        cli::Command::Demo(args) => cmd::demo::main(args),
         cli::Command::Hook(args) => cmd::hook::main(args),
         cli::Command::Shim(args) => cmd::shim::main(args),
         cli::Command::Config(args) => cmd::config::main(args),
@@ -38,6 +43,9 @@ fn main() -> ExitCode {
         cli::Command::Check(args) => cmd::check::main(args),
         cli::Command::Rules(args) => cmd::rules::main(args),
         cli::Command::ExecShim(args) => cmd::exec_shim::main(args),
+        cli::Command::DiffWatch(args) => cmd::diff_watch::main(args),
+        cli::Command::Replay(args) => cmd::replay::main(args),
+        cli::Command::Sessions(args) => cmd::sessions::main(args),
     };
     match result {
         Ok(code) => code,

@@ -13,6 +13,7 @@
 #![allow(dead_code)]
 
 pub mod explain;
+pub mod fuzzing;
 pub mod layers;
 pub mod matcher;
 pub mod pack;
@@ -617,7 +618,7 @@ impl Engine {
                     | (pack::Access::Read, PathAccess::Read)
                     | (pack::Access::Write, PathAccess::Write)
             );
-            applies && p.globs.iter().any(|g| g.matches(&abs, &home, &cwd))
+            applies && p.covers(&abs, &home, &cwd)
         })
     }
 
@@ -681,7 +682,7 @@ impl Engine {
             .c
             .paths
             .iter()
-            .filter(|p| p.globs.iter().any(|g| g.matches(&abs, &home, &project)))
+            .filter(|p| p.covers(&abs, &home, &project))
             .max_by_key(|p| p.action)
             .map(|p| SensitiveMatch {
                 id: p.id.clone(),

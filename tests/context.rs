@@ -805,7 +805,21 @@ fn credentials_and_scrub_plan() {
         assert!(names.contains(&want), "{want:?} missing from {names:#?}");
     }
     assert!(ctx.credentials.iter().any(|c| c.kind == "aws-sso-token"));
-    let plan = scrub_plan(&ctx, &f.input.env);
+    let mut env = f.input.env.clone();
+    env.insert("OVERWATCH_GATE_TOKEN".into(), "x".into());
+    let ctx = detect(
+        &src::context::ProbeEnv {
+            env: env.clone(),
+            ..f.input.clone()
+        },
+        &Knowledge::default(),
+    );
+    assert!(
+        ctx.credentials
+            .iter()
+            .any(|c| c.name == "OVERWATCH_GATE_TOKEN")
+    );
+    let plan = scrub_plan(&ctx, &env);
     assert_eq!(
         plan,
         [
@@ -1153,6 +1167,7 @@ fn planted_secrets_never_leave_the_probes() {
     let outputs = [
         ("Debug", format!("{ctx:?}")),
         ("Debug pretty", format!("{ctx:#?}")),
+        ("Debug of the probe input", format!("{:?}", f.input)),
         ("serde JSON", serde_json::to_string(&ctx).unwrap()),
         ("env --json", overwatch_env(&f, &["--json"], &[])),
         ("env table", overwatch_env(&f, &[], &[])),

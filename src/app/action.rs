@@ -72,6 +72,11 @@ pub enum Action {
     FocusNext,
     /// Show a side panel tab.
     ShowTab(Tab),
+    /// A key the side panel's keymap does not bind: the current tab handles it (the Diff tab's
+    /// selection, scrolling, baseline toggle).
+    TabKey(KeyEvent),
+    /// Apply a workspace watcher event to the Diff tab (and warn about sensitive files).
+    ApplyDiff(Box<crate::diff::DiffEvent>),
     /// Show the next (+1) or previous (-1) tab.
     CycleTab(i8),
     /// Pause the agent's process group (SIGSTOP) or resume it (SIGCONT).

@@ -18,7 +18,7 @@ use super::model::Model;
 use crate::session::{AgentPty, CursorShape, PaneSize, PtyWriter, SessionError, kill_group_now};
 
 /// One piece of I/O.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Write bytes to the agent's PTY (keys, pastes, mouse reports, replies to its queries).
     WriteToAgent(Vec<u8>),
@@ -41,11 +41,58 @@ pub enum Effect {
     Record(RecordNote),
 }
 
-/// What goes into the recording besides the agent's screen.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What goes into the recording besides the agent's screen: each becomes an `events.jsonl`
+/// record, and decisions, context warnings and sensitive-file changes also an `m` marker.
+#[derive(Debug, Clone, PartialEq)]
 pub enum RecordNote {
     Decision(Box<crate::gate::audit::AuditRecord>),
     ContextWarning(crate::context::ContextWarning),
+    Diff(Box<crate::diff::DiffEvent>),
+}
+
+impl RecordNote {
+    /// The marker label, when this note deserves one.
+    pub fn marker(&self) -> Option<String> {
+        match self {
+            RecordNote::Decision(r)
+                if r.verdict >= crate::rules::Decision::Warn
+                    || r.decided_by != crate::gate::DecidedBy::Rules =>
+            {
+                Some(format!(
+                    "{}: {}{}",
+                    r.decision,
+                    r.command,
+                    r.target
+                        .as_deref()
+                        .map(|t| format!(" → {t}"))
+                        .unwrap_or_default()
+                ))
+            }
+            RecordNote::Decision(_) => None,
+            RecordNote::ContextWarning(w) => Some(format!("context: {}", w.message)),
+            RecordNote::Diff(d) => match &**d {
+                crate::diff::DiffEvent::SensitiveChange(w) => {
+                    Some(format!("sensitive file: {}: {}", w.label, w.summary))
+                }
+                crate::diff::DiffEvent::MassDelete { count, .. } => {
+                    Some(format!("{count} files deleted at once"))
+                }
+                _ => None,
+            },
+        }
+    }
+
+    /// The `events.jsonl` record: `{"type": "decision"|"context_warning"|"diff", …}`.
+    pub fn event(&self) -> serde_json::Value {
+        match self {
+            RecordNote::Decision(r) => serde_json::json!({"type": "decision", "record": r}),
+            RecordNote::ContextWarning(w) => serde_json::json!({
+                "type": "context_warning", "kind": w.kind, "message": w.message,
+                "from": w.from, "to": w.to, "tier": w.tier,
+            }),
+            RecordNote::Diff(d) => serde_json::json!({"type": "diff", "event": d}),
+        }
+    }
 }
 
 /// The agent as the effect runner drives it.
@@ -68,6 +115,10 @@ pub trait AgentControl {
     /// Writes a marker/event into the session recording (no-op when not recording).
     fn record(&mut self, note: &RecordNote) {
         let _ = note;
+    }
+    /// Tees the agent's raw output into the session recording (no-op when not recording).
+    fn record_output(&mut self, bytes: &[u8]) {
+        let _ = bytes;
     }
 }
 
@@ -124,6 +175,8 @@ pub struct LiveAgent {
     pub pty: AgentPty,
     writer: PtyWriter,
     gate: Option<crate::gate::pending::Pending>,
+    /// The session recording, when recording.
+    pub recording: Option<crate::record::sink::RecordingSink>,
 }
 
 impl LiveAgent {
@@ -134,6 +187,7 @@ impl LiveAgent {
             pty,
             writer,
             gate: None,
+            recording: None,
         }
     }
 
@@ -149,7 +203,34 @@ impl AgentControl for LiveAgent {
     }
 
     fn resize(&mut self, size: PaneSize) -> Result<(), SessionError> {
+        if let Some(rec) = &self.recording {
+            rec.send(crate::record::sink::RecordMsg::Resize(
+                rec.now(),
+                size.cols,
+                size.rows,
+            ));
+        }
         self.pty.resize(size)
+    }
+
+    fn record(&mut self, note: &RecordNote) {
+        use crate::record::sink::RecordMsg;
+        if let Some(rec) = &self.recording {
+            let at = rec.now();
+            if let Some(label) = note.marker() {
+                rec.send(RecordMsg::Marker(at, label));
+            }
+            rec.send(RecordMsg::Event(at, note.event()));
+        }
+    }
+
+    fn record_output(&mut self, bytes: &[u8]) {
+        if let Some(rec) = &self.recording {
+            rec.send(crate::record::sink::RecordMsg::Output(
+                rec.now(),
+                bytes.to_vec(),
+            ));
+        }
     }
 
     fn answer_gate(&mut self, id: u64, answer: crate::gate::HumanAnswer) -> Result<(), String> {

@@ -60,6 +60,8 @@ pub enum Event {
     ContextChanged(ContextUpdate),
     /// A note from the session's machinery (exec gate state, recording) for the Activity tab.
     Note(String),
+    /// The workspace watcher reported a change (boxed: file diffs are large).
+    Diff(Box<crate::diff::DiffEvent>),
 }
 
 #[cfg(test)]

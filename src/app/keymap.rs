@@ -45,6 +45,8 @@ enum Fallback {
     CancelPrefix,
     /// Drop it.
     Ignore,
+    /// Give it to the side panel's current tab.
+    TabKey,
     /// Any key quits (after the agent exited).
     Quit,
 }
@@ -55,7 +57,8 @@ impl Mode {
             Mode::Passthrough => Fallback::Forward,
             Mode::Prefix => Fallback::CancelPrefix,
             Mode::Scrollback => Fallback::LeaveScrollbackAndForward,
-            Mode::SidePanel | Mode::Help | Mode::Confirm => Fallback::Ignore,
+            Mode::SidePanel => Fallback::TabKey,
+            Mode::Help | Mode::Confirm => Fallback::Ignore,
             Mode::Exited => Fallback::Quit,
         }
     }
@@ -378,6 +381,7 @@ impl Keymap {
             Fallback::LeaveScrollbackAndForward => Action::LeaveScrollbackAndForward(*key),
             Fallback::CancelPrefix => Action::LeavePrefix,
             Fallback::Ignore => Action::Ignore,
+            Fallback::TabKey => Action::TabKey(*key),
             Fallback::Quit => Action::Quit,
         }
     }

@@ -62,10 +62,13 @@ impl Question {
     }
 }
 
-/// An overlay drawn above everything else. Overlays stack; the top one gets the keys.
+/// An overlay drawn above everything else. Overlays stack; the top one gets the keys (paste and
+/// mouse never reach an overlay, and the prefix key does nothing while one is open).
 ///
-/// Adding an overlay: a variant here, its [`Mode`] in [`Overlay::mode`], its bindings in
-/// [`Keymap::new`], and a render arm in `ui::overlay`.
+/// Adding an overlay: a variant here, its [`Mode`] in [`Overlay::mode`], its rows in the keymap's
+/// `BUILTIN` table (or, for an overlay with its own key handler such as a typed-name confirmation,
+/// a mode whose fallback hands every key to that handler), the arms in `update` that answer it,
+/// and a render arm in `ui::overlay::render_stack`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
     Help,
@@ -162,6 +165,8 @@ pub struct Model {
     pub notice: Option<String>,
     /// Something visible changed since the last draw.
     pub dirty: bool,
+    /// The Diff tab: workspace changes from the diff watcher.
+    pub diff: crate::diff::state::DiffState,
 }
 
 /// What a new [`Model`] is built from.
@@ -212,6 +217,7 @@ impl Model {
             quit: None,
             notice: None,
             dirty: true,
+            diff: crate::diff::state::DiffState::default(),
         }
     }
 

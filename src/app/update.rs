@@ -44,6 +44,7 @@ pub fn intent(model: &Model, event: Event) -> Action {
         Event::Gate(event) => Action::Gate(event),
         Event::ContextChanged(update) => Action::ApplyContext(update),
         Event::Note(text) => Action::Note(text),
+        Event::Diff(event) => Action::ApplyDiff(event),
     }
 }
 
@@ -117,6 +118,30 @@ pub fn update(model: &mut Model, action: Action) -> Vec<Effect> {
         Action::ShowTab(tab) => {
             model.prefix_pending = false;
             model.tab = tab;
+            model.dirty = true;
+        }
+        Action::TabKey(key) => {
+            if model.tab == Tab::Diff
+                && model.diff.handle_key(key) == crate::diff::state::KeyOutcome::Handled
+            {
+                model.dirty = true;
+            }
+        }
+        Action::ApplyDiff(event) => {
+            use crate::diff::DiffEvent;
+            match &*event {
+                DiffEvent::SensitiveChange(w) => {
+                    model.notice = Some(format!("⚠ {}: {}", w.label, w.summary));
+                }
+                DiffEvent::MassDelete { count, .. } => {
+                    model.notice = Some(format!("⚠ {count} files deleted at once"));
+                }
+                _ => {}
+            }
+            effects.push(Effect::Record(super::effect::RecordNote::Diff(
+                event.clone(),
+            )));
+            model.diff.apply(*event);
             model.dirty = true;
         }
         Action::CycleTab(step) => {

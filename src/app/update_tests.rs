@@ -116,12 +116,12 @@ fn keys_resolve_to_actions_by_mode() {
             vec![Action::Quit],
         ),
         (
-            "side panel: arrows switch tabs, Tab returns to the agent",
+            "side panel: arrows switch tabs, other keys go to the tab, Tab returns to the agent",
             side_focused,
             vec![key(KeyCode::Right), x, key(KeyCode::Tab), x],
             vec![
                 Action::CycleTab(1),
-                Action::Ignore,
+                Action::TabKey(x),
                 Action::FocusNext,
                 Action::ForwardKey(x),
             ],

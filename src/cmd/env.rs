@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write as _};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -12,7 +12,9 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::cli::EnvArgs;
 use crate::context::{self, Context, Knowledge, ProbeEnv, Tier};
-use crate::rules::{Engine, LoadOptions};
+use crate::rules::LoadOptions;
+use crate::rules::pack::{self, LoadError, PackSource};
+use crate::rules::trust::TrustFile;
 
 /// Prints the facts as a table (tier coloured unless `NO_COLOR` is set or stdout is not a
 /// terminal) or as JSON `{"tier", "facts": [...], "credentials": [...]}`.
@@ -44,21 +46,18 @@ pub fn main(args: EnvArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Team knowledge (tier pins, custom probes) from the standard rule-pack layers plus `--rules`
-/// paths, through the rule engine's loader (so project packs stay untrusted: they cannot pin
-/// anything below production). `Err` carries the exit code after the error was printed (a pack
-/// error with file:line:column, or an invalid pin or probe, which would otherwise silently
-/// misclassify).
+/// paths. `Err` carries the exit code after the error was printed: a pack error with
+/// file:line:column (miette), or an invalid pin or probe, which would otherwise silently
+/// misclassify.
 fn load_knowledge(input: &ProbeEnv, rules: &[PathBuf]) -> Result<Knowledge, ExitCode> {
     let opts = LoadOptions::standard(&input.cwd, rules.to_vec());
-    // Unchecked: `env` does not evaluate commands, so pack examples need not run here.
-    let engine = Engine::load_unchecked(&opts).map_err(|e| {
+    let (knowledge, notes) = knowledge_from_packs(&opts).map_err(|e| {
         eprintln!("{:?}", miette::Report::new(e));
         ExitCode::from(2)
     })?;
-    for note in engine.load_notes() {
+    for note in notes {
         eprintln!("overwatch: note: {note}");
     }
-    let knowledge = engine.knowledge();
     if let Err(problems) = context::validate_knowledge(&knowledge) {
         eprintln!(
             "overwatch: checking tier pins and probes:\n  {}",
@@ -67,6 +66,74 @@ fn load_knowledge(input: &ProbeEnv, rules: &[PathBuf]) -> Result<Knowledge, Exit
         return Err(ExitCode::from(2));
     }
     Ok(knowledge)
+}
+
+/// The `[[pins]]` and `[[probes]]` of every pack layer (built-in, user, team, project), read with
+/// the rule engine's pack parser and trust file but without compiling the rules: compiling every
+/// matcher costs ~30 ms, and `env` must start in well under 20 ms. The trust rule is the one
+/// `rules::layers::compile` applies: an untrusted project pack (the agent's own workspace) keeps
+/// only pins and probe tiers that say `production` — it may raise a tier, never lower one.
+// TODO(integration): replace with a knowledge-only loader exposed by the rules module.
+fn knowledge_from_packs(opts: &LoadOptions) -> Result<(Knowledge, Vec<String>), LoadError> {
+    let trust = match &opts.trust_file {
+        Some(p) => Some(TrustFile::load(p)?),
+        None => None,
+    };
+    let mut sources: Vec<(PackSource, bool)> = Vec::new();
+    if opts.builtin {
+        sources.extend(pack::builtin_sources().into_iter().map(|s| (s, true)));
+    }
+    let mut add = |dir: &Path, project: bool| -> Result<(), LoadError> {
+        for path in pack::pack_paths(dir)? {
+            let source = pack::read_pack(&path)?;
+            let trusted = !project
+                || trust
+                    .as_ref()
+                    .is_some_and(|t| t.is_trusted(&path, &source.text));
+            sources.push((source, trusted));
+        }
+        Ok(())
+    };
+    if let Some(dir) = &opts.user_dir {
+        add(dir, false)?;
+    }
+    for path in &opts.team_paths {
+        if !path.exists() {
+            return Err(LoadError::Io {
+                path: path.display().to_string(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "no such file or directory",
+                ),
+            });
+        }
+        add(path, false)?;
+    }
+    if let Some(dir) = &opts.project_dir {
+        add(dir, true)?;
+    }
+    let mut knowledge = Knowledge::default();
+    let mut notes = Vec::new();
+    for (source, trusted) in &sources {
+        let file = pack::parse_pack(source)?;
+        for pin in file.pins {
+            if !trusted && pin.tier != Tier::Production {
+                notes.push(format!(
+                    "{}: a pin to {} ignored: the project pack is not trusted",
+                    source.origin, pin.tier
+                ));
+                continue;
+            }
+            knowledge.pins.push(pin);
+        }
+        for mut probe in file.probes {
+            if !trusted {
+                probe.tiers.retain(|_, t| *t == Tier::Production);
+            }
+            knowledge.probes.push(probe);
+        }
+    }
+    Ok((knowledge, notes))
 }
 
 /// ANSI SGR for a tier. Production must be impossible to miss: bold white on red.

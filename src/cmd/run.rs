@@ -71,6 +71,19 @@ pub struct Settings {
     pub confirm_timeout: Option<Duration>,
     /// Remove detected credential variables from the agent's environment.
     pub scrub_env: bool,
+    /// The workspace watcher's options (root = `cwd`, `[diff]` of the config).
+    pub diff: crate::diff::DiffOptions,
+    /// How to record the session; `None` = not recorded.
+    pub record: Option<RecordSettings>,
+}
+
+/// Recording choices for a session.
+#[derive(Debug, Clone)]
+pub struct RecordSettings {
+    pub format: crate::record::cast::CastFormat,
+    pub record_input: bool,
+    /// `--record PATH`: the cast goes there instead of the session dir.
+    pub cast_path: Option<PathBuf>,
 }
 
 /// Resolves `overwatch run` args against the config: prefix key, theme (`NO_COLOR` honoured),
@@ -106,12 +119,33 @@ pub fn settings(args: RunArgs) -> anyhow::Result<Settings> {
     let timeout_secs = args
         .confirm_timeout
         .unwrap_or(config.gate.confirm_timeout_secs);
+    let record = if args.no_record || (!config.record.enabled && args.record.is_none()) {
+        None
+    } else {
+        let format_name = args
+            .cast_format
+            .clone()
+            .unwrap_or(config.record.cast_format.clone());
+        let format = match format_name.as_str() {
+            "v2" | "2" => crate::record::cast::CastFormat::V2,
+            "v3" | "3" => crate::record::cast::CastFormat::V3,
+            other => anyhow::bail!("unknown cast format {other:?}: use v2 or v3"),
+        };
+        Some(RecordSettings {
+            format,
+            record_input: args.record_input || config.record.record_input,
+            cast_path: args.record.clone(),
+        })
+    };
+    let diff = crate::diff::DiffOptions::from_config(&cwd, &config.diff);
     Ok(Settings {
         engine,
         exec_gate,
         confirm_timeout: (timeout_secs > 0).then(|| Duration::from_secs(timeout_secs)),
         scrub_env: args.scrub_env,
+        record,
         argv: args.command,
+        diff,
         cwd,
         env: Vec::new(),
         keymap: Keymap::new(prefix),
@@ -127,13 +161,24 @@ pub fn settings(args: RunArgs) -> anyhow::Result<Settings> {
 /// Runs the supervisor; returns the agent's exit code (128+signal if it died by a signal), or
 /// 128+N if overwatch itself was stopped by signal N.
 pub fn main(args: RunArgs) -> anyhow::Result<ExitCode> {
-    supervise(settings(args)?)
+    Ok(ExitCode::from(supervise(settings(args)?)?.code))
+}
+
+/// What a finished session leaves behind, for summaries (`overwatch demo`).
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// overwatch's exit code: the agent's (128+signal), or 128+N if overwatch was signalled.
+    pub code: u8,
+    /// The session's public id (`overwatch replay ID`).
+    pub session_id: String,
+    /// Where every decision was recorded.
+    pub audit_path: PathBuf,
 }
 
 /// Runs one supervised session in the current terminal: spawns the agent in a PTY sized to the
 /// agent pane, runs the app loop, restores the terminal, shuts the agent down (reporting leftover
 /// processes on stderr) and returns overwatch's exit code.
-pub fn supervise(settings: Settings) -> anyhow::Result<ExitCode> {
+pub fn supervise(settings: Settings) -> anyhow::Result<Outcome> {
     anyhow::ensure!(
         std::io::IsTerminal::is_terminal(&std::io::stdout())
             && std::io::IsTerminal::is_terminal(&std::io::stdin()),
@@ -176,11 +221,52 @@ pub fn supervise(settings: Settings) -> anyhow::Result<ExitCode> {
         Vec::new()
     };
 
+    // The recording (redacted before anything reaches disk), in the session's data dir, which
+    // also holds the audit log.
+    let recording = match &settings.record {
+        None => None,
+        Some(rec) => {
+            let mut opts =
+                crate::record::recorder::RecordOptions::new(crate::record::recorder::TermSize {
+                    cols: pane.cols,
+                    rows: pane.rows,
+                });
+            opts.format = rec.format;
+            opts.record_input = rec.record_input;
+            opts.cast_path = rec.cast_path.clone();
+            opts.title = Some(format!("overwatch: {}", settings.argv.join(" ")));
+            opts.env_secrets = context::scrub_plan(&detected, &agent_env)
+                .iter()
+                .filter_map(|name| agent_env.get(name).cloned())
+                .filter(|v| v.len() >= 6)
+                .collect();
+            let (dir, recorder) =
+                crate::record::recorder::start_session(&settings.argv, Some(detected.tier), opts)
+                    .context("starting the session recording")?;
+            Some(
+                crate::record::sink::RecordingSink::start(dir, recorder, Instant::now())
+                    .context("starting the recording thread")?,
+            )
+        }
+    };
+    let session_id = match &recording {
+        Some(rec) => rec
+            .dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(gate::server::new_session_id),
+        None => gate::server::new_session_id(),
+    };
+
     // The gate: socket + token, PATH shims, the agent's hook injection, the audit log.
     let guarded = settings.engine.guarded_programs();
-    let mut gate_config = GateConfig::new(gate::server::new_session_id(), settings.argv.clone());
+    let mut gate_config = GateConfig::new(session_id, settings.argv.clone());
+    if let Some(rec) = &recording {
+        gate_config.audit_path = Some(rec.dir.join("audit.jsonl"));
+    }
     gate_config.confirm_timeout = settings.confirm_timeout;
     let agent_path = agent_env.get("PATH").cloned().unwrap_or_default();
+    let settings_engine = settings.engine.clone();
     let evaluator = Arc::new(RulesEvaluator::new(settings.engine, probe.home.clone()));
     let agent_gate = gate::session::start(
         runtime.handle(),
@@ -258,6 +344,7 @@ pub fn supervise(settings: Settings) -> anyhow::Result<ExitCode> {
     });
     let mut agent = LiveAgent::new(pty);
     agent.set_gate(agent_gate.server.pending().clone());
+    agent.recording = recording;
 
     let mut terminal_model = TerminalModel::new(pane, SCROLLBACK_LINES);
     terminal_model.set_palette(palette_for(&settings.theme));
@@ -318,6 +405,32 @@ pub fn supervise(settings: Settings) -> anyhow::Result<ExitCode> {
             }
         }
     });
+    // Live diffs of the workspace (the agent's cwd). A watcher that cannot start (e.g. the inotify
+    // watch limit) costs the Diff tab, not the session: say so in the status bar.
+    let mut diff_options = settings.diff.clone();
+    let sensitive_engine = settings_engine.clone();
+    diff_options.pack_rules = Some(crate::diff::PackMatcher(Arc::new(move |p| {
+        sensitive_engine.sensitive_path(p).map(|m| m.message)
+    })));
+    let diff_watcher = match crate::diff::watcher::spawn(diff_options) {
+        Ok((watcher, mut diff_events)) => {
+            // Both channels are bounded: when the loop stalls this task waits, and so does the
+            // watcher thread behind it.
+            let diff_tx = side_tx.clone();
+            runtime.spawn(async move {
+                while let Some(event) = diff_events.recv().await {
+                    if diff_tx.send(Event::Diff(Box::new(event))).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            Some(watcher)
+        }
+        Err(err) => {
+            model.notice = Some(format!("diff watcher: {err}"));
+            None
+        }
+    };
     drop(side_tx);
 
     let outcome = run_tui(
@@ -328,6 +441,7 @@ pub fn supervise(settings: Settings) -> anyhow::Result<ExitCode> {
         side_rx,
         settings.options,
     );
+    drop(diff_watcher);
 
     // The terminal is already restored (the guard dropped inside run_tui): shut the agent down.
     if model.agent.state == AgentState::Paused {
@@ -347,7 +461,26 @@ pub fn supervise(settings: Settings) -> anyhow::Result<ExitCode> {
         // Quit while it ran: whatever closing the PTY (or the SIGKILL) did to it.
         _ => report.status.map_or(128 + libc::SIGKILL as u8, exit_code),
     };
-    Ok(ExitCode::from(code))
+    if let Some(recording) = agent.recording.take() {
+        let dir = recording.dir.clone();
+        match recording.finish(Some(i32::from(code))) {
+            Ok(summary) => eprintln!(
+                "overwatch: session recorded in {} ({} markers) — replay: overwatch replay {}",
+                dir.display(),
+                summary.markers,
+                session_id_of(&dir)
+            ),
+            Err(err) => eprintln!(
+                "overwatch: the recording in {} is incomplete: {err}",
+                dir.display()
+            ),
+        }
+    }
+    Ok(Outcome {
+        code,
+        session_id: agent_gate.server.session_id().to_string(),
+        audit_path: agent_gate.server.audit_path().to_path_buf(),
+    })
 }
 
 /// The colours the agent pane reports to OSC 10/11 queries (agents pick light or dark styles from
@@ -469,4 +602,11 @@ fn start_exec_gate(
         let _ = events.try_send(Event::Note(note));
     };
     prepared.start(child_pid, config, decide, on_event)
+}
+
+/// A session dir's id (its last path component).
+fn session_id_of(dir: &std::path::Path) -> String {
+    dir.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }

@@ -142,6 +142,12 @@ pub fn env_credential_kind(name: &str, value: &str) -> Option<String> {
     if let Some(kind) = kind_from_value(value) {
         return Some(kind.to_string());
     }
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with("_proxy") || lower == "proxy" {
+        return parse_url(value)
+            .is_some_and(|t| t.has_password)
+            .then(|| "proxy-password".into());
+    }
     if is_db_url_var(name) || name.ends_with("_URL") || name.ends_with("_URI") {
         if parse_url(value).is_some_and(|t| t.has_password) {
             return Some("database-password".into());
@@ -234,6 +240,7 @@ mod tests {
             ("DATABASE_URL", "postgres://u:p@h/db"),
             ("CACHE_URL", "redis://:pw@h:6379"),
             ("TF_TOKEN_app_terraform_io", "x"),
+            ("https_proxy", "http://me:pw@proxy.corp:3128"),
         ];
         for (n, v) in yes {
             assert!(env_credential_kind(n, v).is_some(), "{n}");
@@ -247,6 +254,7 @@ mod tests {
             ("TOKENIZERS_PARALLELISM", "false"),
             ("XAUTHORITY", "/run/user/1000/xauth"),
             ("GITHUB_TOKEN", ""),
+            ("HTTPS_PROXY", "http://proxy.corp:3128"),
         ];
         for (n, v) in no {
             assert!(env_credential_kind(n, v).is_none(), "{n}");

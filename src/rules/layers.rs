@@ -54,6 +54,19 @@ pub struct PackInfo {
     pub paths: usize,
 }
 
+impl PathRule {
+    /// Whether the rule covers an absolute path.
+    pub fn covers(
+        &self,
+        abs: &std::path::Path,
+        home: &std::path::Path,
+        project: &std::path::Path,
+    ) -> bool {
+        self.globs.iter().any(|g| g.matches(abs, home, project))
+            && !self.exclude.iter().any(|g| g.matches(abs, home, project))
+    }
+}
+
 /// A protected-path rule.
 #[derive(Debug, Clone)]
 pub struct PathRule {
@@ -62,6 +75,8 @@ pub struct PathRule {
     pub layer: Layer,
     pub description: String,
     pub globs: Vec<Glob>,
+    /// Paths matching these are not covered.
+    pub exclude: Vec<Glob>,
     pub access: Access,
     pub action: Decision,
     pub message: String,
@@ -153,6 +168,7 @@ pub fn compile(inputs: Vec<Input>) -> Result<Compiled, LoadError> {
                 entry.no_bundling |= p.no_bundling;
                 entry.sql_options.extend(p.sql_options.iter().cloned());
                 entry.sql_stdin |= p.sql_stdin;
+                entry.sql_positional |= p.sql_positional;
                 let t = &mut entry.target;
                 let s = &p.target;
                 t.context.extend(s.context.iter().cloned());
@@ -288,7 +304,16 @@ pub fn compile(inputs: Vec<Input>) -> Result<Compiled, LoadError> {
                         .map_err(|e| LoadError::at(src, p.id.span(), e, "in this path rule"))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
+            let exclude = p
+                .not_globs
+                .iter()
+                .map(|g| {
+                    Glob::new(g)
+                        .map_err(|e| LoadError::at(src, p.id.span(), e, "in this path rule"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             c.paths.push(PathRule {
+                exclude,
                 id: p.id.get_ref().clone(),
                 pack: file.name.clone(),
                 layer: input.layer,

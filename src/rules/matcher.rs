@@ -70,6 +70,11 @@ impl LazyRegex {
     pub fn is_match(&self, text: &str) -> bool {
         self.get().is_none_or(|r| r.is_match(text))
     }
+
+    /// Whether `text` matches; an invalid pattern gives `invalid`.
+    pub fn is_match_or(&self, invalid: bool, text: &str) -> bool {
+        self.get().map_or(invalid, |r| r.is_match(text))
+    }
 }
 
 /// A flag pattern from `flags`/`all_flags`/`not_flags`.
@@ -171,12 +176,14 @@ impl FlagPat {
 #[derive(Debug, Clone)]
 pub struct Glob {
     pub src: String,
-    re: Regex,
+    /// Compiled on first use (globs are generated regexes; `validate` checks them eagerly).
+    re: LazyRegex,
     basename_only: bool,
 }
 
 impl Glob {
-    /// Compiles a glob; errors name the glob.
+    /// Translates a glob to a (lazily compiled) regex. Errors name the glob; an unbalanced
+    /// `{` is the only way to get one.
     pub fn new(src: &str) -> Result<Glob, String> {
         let mut re = String::from("^");
         let chars: Vec<char> = src.chars().collect();
@@ -211,7 +218,10 @@ impl Glob {
             i += 1;
         }
         re.push('$');
-        let re = Regex::new(&re).map_err(|e| format!("glob `{src}`: {e}"))?;
+        if in_alt {
+            return Err(format!("glob `{src}`: unclosed `{{`"));
+        }
+        let re = LazyRegex::new(&re);
         Ok(Glob {
             src: src.to_string(),
             re,
@@ -224,19 +234,21 @@ impl Glob {
         if self.basename_only {
             return abs
                 .file_name()
-                .is_some_and(|n| self.re.is_match(&n.to_string_lossy()));
+                .is_some_and(|n| self.re.is_match_or(false, &n.to_string_lossy()));
         }
         let s = abs.to_string_lossy();
-        if self.re.is_match(&s) {
+        if self.re.is_match_or(false, &s) {
             return true;
         }
         if let Ok(rel) = abs.strip_prefix(home)
-            && self.re.is_match(&format!("~/{}", rel.to_string_lossy()))
+            && self
+                .re
+                .is_match_or(false, &format!("~/{}", rel.to_string_lossy()))
         {
             return true;
         }
         if let Ok(rel) = abs.strip_prefix(project)
-            && self.re.is_match(&rel.to_string_lossy())
+            && self.re.is_match_or(false, &rel.to_string_lossy())
         {
             return true;
         }
@@ -429,6 +441,16 @@ impl<'a> View<'a> {
                         }
                         (None, Some(a)) => add(a, &mut kinds),
                         _ => {}
+                    }
+                }
+            }
+            if spec.sql_positional {
+                for &i in self.positional.iter().skip(1) {
+                    let w = &args[i];
+                    if w.dynamic {
+                        kinds.push(SqlKind::Unknown);
+                    } else {
+                        add(&w.text, &mut kinds);
                     }
                 }
             }

@@ -106,6 +106,9 @@ pub struct ProgramSpec {
     /// The program reads SQL from stdin (here-strings, heredocs, pipes, `< file`).
     #[serde(default)]
     pub sql_stdin: bool,
+    /// Positionals after the first (the database) are SQL (`sqlite3 app.db 'DROP TABLE t'`).
+    #[serde(default)]
+    pub sql_positional: bool,
 }
 
 /// Options and env vars that override a program's target (see [`crate::context::Overrides`]).
@@ -273,6 +276,9 @@ pub struct PathSpec {
     /// Globs: without `/` they match a file name anywhere; `~/` is the home directory; `**`
     /// crosses directories.
     pub globs: Vec<String>,
+    /// Globs excluded from `globs` (`.env.example`).
+    #[serde(default)]
+    pub not_globs: Vec<String>,
     #[serde(default)]
     pub access: Access,
     pub action: Decision,

@@ -129,7 +129,8 @@ pub fn resolve_path(text: &str, cwd: &Cwd, home: &Path, project: &Path) -> Optio
 
 /// Classifies the path an argument names. `project` is the agent's cwd.
 pub fn path_class(word: &Word, cwd: &Cwd, home: &Path, project: &Path) -> PathClass {
-    let mut text = word.text.as_str();
+    // Env-map values count here (`"$DIR"` with DIR=/ is the root); they are never displayed.
+    let mut text = word.expanded();
     if word.dynamic || text.contains("{input}") || text.contains("{}") {
         // Classify the literal prefix when it is an absolute directory (`/srv/$x` is in /srv).
         let cut = text.find(['$', '{', '`', '*', '?']).unwrap_or(text.len());

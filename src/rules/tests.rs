@@ -607,6 +607,13 @@ const DATA_NOT_CODE: &[&str] = &[
     "bash -n deploy.sh",
     "sh -c 'echo hello && ls'",
     "ssh build-box 'uptime'",
+    "overwatch check --command 'rm -rf /'",
+    "overwatch rules explain 'git push -f origin main'",
+    "ee preflight check --cmd \"git reset --hard\"",
+    "echo \\\"rm -rf /\\\"",
+    "git commit -F- <<'EOF'\nrm -rf / is what broke prod\nEOF",
+    "cat > notes.md <<'EOF'\nkubectl delete ns prod\nEOF",
+    "command -v foo",
 ];
 
 #[test]
@@ -1106,5 +1113,166 @@ fn argv_input_is_evaluated_without_shell_parsing() {
         e.evaluate(&argv(&["bash", "-c", "rm -rf ~"]), &env)
             .decision,
         Decision::Deny
+    );
+}
+
+/// Stable stand-in for the cargo-fuzz target (only stable Rust is available here): a
+/// deterministic generator of shell-ish inputs, mutated corpus lines and deep nesting through
+/// `fuzzing::fuzz_one`. `OVERWATCH_FUZZ_CASES` raises the count (`fuzz/run-brief.sh` does).
+#[test]
+fn fuzz_smoke() {
+    let cases: usize = std::env::var("OVERWATCH_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1500);
+    let seed: u64 = std::env::var("OVERWATCH_FUZZ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x5eed);
+    let seeds: Vec<&str> = CORPUS
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.splitn(3, '\t').nth(2))
+        .collect();
+    let mut g = fuzzing::Gen::new(seed);
+    for _ in 0..cases {
+        let input = g.input(&seeds);
+        fuzzing::fuzz_one(&input);
+    }
+}
+
+#[test]
+fn commands_inside_containers_are_evaluated() {
+    let e = engine();
+    let prod = production();
+    for (cmd, least) in [
+        (
+            "docker compose exec db psql -c 'DROP TABLE users'",
+            Decision::Confirm,
+        ),
+        ("docker exec -u postgres db dropdb app", Decision::Confirm),
+        (
+            "kubectl exec api-0 -c app -- rm -rf /data",
+            Decision::Confirm,
+        ),
+        (
+            "podman exec web sh -c 'rm -rf /srv/uploads'",
+            Decision::Confirm,
+        ),
+    ] {
+        let ev = eval_in(&e, &prod, cmd);
+        assert!(ev.decision >= least, "`{cmd}` → {}", summary(&ev));
+    }
+    let ev = eval_in(&e, &development(), "docker exec -it web rm -rf /tmp/cache");
+    assert_eq!(ev.decision, Decision::Allow, "{}", summary(&ev));
+}
+
+/// Routine agent commands in a production session: none may be held (allow or warn only).
+const ROUTINE: &[&str] = &[
+    "git status",
+    "git add -A && git commit -m \"fix: drop table handling\"",
+    "git push origin feature/login",
+    "git pull --rebase origin main",
+    "git log --oneline -20",
+    "git diff --stat",
+    "git stash pop",
+    "git branch -a",
+    "git checkout -b feature/x origin/main",
+    "git merge --no-ff feature/x",
+    "git tag -a v1.2.3 -m \"release\"",
+    "git push --tags",
+    "npm install && npm test",
+    "npm run lint -- --fix",
+    "pnpm build",
+    "yarn test --watch=false",
+    "cargo build --release",
+    "cargo fmt && cargo clippy -- -D warnings",
+    "go test ./...",
+    "pytest -x tests/",
+    "python -m pytest -k delete",
+    "python3 -m venv .venv && . .venv/bin/activate",
+    "pip install -r requirements.txt",
+    "docker build -t api:dev .",
+    "docker compose up -d db",
+    "docker compose logs -f api",
+    "docker run --rm -v \"$PWD\":/src -w /src node:20 npm test",
+    "kubectl get pods -A",
+    "kubectl describe pod api-0 -n payments",
+    "kubectl logs deploy/api --tail 100",
+    "kubectl port-forward svc/api 8080:80",
+    "kubectl apply -f k8s/ --dry-run=client",
+    "kubectl diff -k overlays/prod",
+    "helm lint ./chart",
+    "helm template api ./chart -f values-prod.yaml",
+    "helm list -n payments",
+    "terraform fmt -recursive",
+    "terraform validate",
+    "terraform plan -out plan.tfplan",
+    "terraform show plan.tfplan",
+    "terraform output -json",
+    "aws s3 ls",
+    "aws ec2 describe-instances --filters Name=tag:env,Values=prod",
+    "aws logs tail /aws/lambda/api --follow",
+    "gcloud config list",
+    "gcloud compute instances list",
+    "az account show",
+    "psql \"$DATABASE_URL\" -c '\\dt'",
+    "psql \"$DATABASE_URL\" -c 'EXPLAIN ANALYZE SELECT * FROM orders WHERE id = 1'",
+    "redis-cli -h prod-cache INFO",
+    "redis-cli -h prod-cache GET user:1",
+    "mongosh prod --eval 'db.users.find().limit(5)'",
+    "rm -f coverage.xml",
+    "rm -rf .pytest_cache __pycache__",
+    "rm -rf dist/ build/ *.egg-info",
+    "rm -rf /tmp/test-output",
+    "mkdir -p build && cd build && cmake .. && make -j4",
+    "find . -name '*.orig' -delete",
+    "grep -rn \"TODO\" src/ | wc -l",
+    "sed -i 's/foo/bar/g' src/main.rs",
+    "cat package.json | jq .scripts",
+    "curl -s https://api.github.com/repos/acme/api | jq .stargazers_count",
+    "curl -X POST -d '{\"a\":1}' http://localhost:3000/api/items",
+    "curl -X DELETE http://localhost:3000/api/items/1",
+    "ls -la ~/.ssh",
+    "echo \"export PATH=$PATH:~/bin\"",
+    "export KUBECONFIG=~/.kube/kind.yaml",
+    "tail -f /var/log/syslog",
+    "sudo apt-get install -y jq",
+    "brew install kubectl",
+    "ssh dev-box 'ls -la'",
+    "scp ./build.tar.gz dev-box:/tmp/",
+    "tar czf backup.tgz src/",
+    "chmod +x scripts/*.sh",
+    "touch .env.example",
+    "make test",
+    "./gradlew test",
+    "mvn -q package",
+    "gh pr list",
+    "gh pr view 12 --comments",
+    "gh run list",
+    "gh pr merge 12 --squash",
+    "npx prisma migrate dev --name init",
+    "npx prisma generate",
+    "bin/rails db:migrate",
+    "python manage.py migrate",
+    "alembic upgrade head",
+];
+
+#[test]
+fn routine_agent_commands_are_not_held_in_production() {
+    let e = engine();
+    let prod = production();
+    let failures: Vec<String> = ROUTINE
+        .iter()
+        .filter_map(|cmd| {
+            let ev = eval_in(&e, &prod, cmd);
+            (ev.decision > Decision::Warn).then(|| format!("`{cmd}` → {}", summary(&ev)))
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} false holds:\n{}",
+        failures.len(),
+        failures.join("\n")
     );
 }

@@ -271,3 +271,55 @@ fn osc_10_11_answers_follow_the_palette() {
     m.feed(b"\x1b]11;?\x07");
     assert_eq!(m.take_replies(), b"\x1b]11;rgb:fafa/fafa/fafa\x07");
 }
+
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::super::{PaneSize, TerminalModel};
+
+    /// Bytes biased towards escape-sequence material so the parser's states are exercised.
+    fn noisy_bytes() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            Just(b"\x1b[".to_vec()),
+            Just(b"\x1b]".to_vec()),
+            Just(b"\x1bP".to_vec()),
+            Just(b"\x1b[?2026h".to_vec()),
+            Just(b"\x1b[?2026l".to_vec()),
+            Just(b"\x1b[?1049h".to_vec()),
+            Just(b"\x1b[>0q".to_vec()),
+            Just("日🙂".as_bytes().to_vec()),
+            Just(b";".to_vec()),
+            (0u16..400).prop_map(|n| n.to_string().into_bytes()),
+            proptest::collection::vec(any::<u8>(), 0..8),
+        ];
+        proptest::collection::vec(piece, 0..200).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_output_split_anywhere_with_resizes_never_panics(
+            bytes in noisy_bytes(),
+            cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..6),
+            cols in 2u16..140,
+            rows in 1u16..50,
+        ) {
+            let mut m = TerminalModel::new(PaneSize { cols: 80, rows: 24 }, 50);
+            let mut points: Vec<usize> = cuts.iter().map(|i| i.index(bytes.len() + 1)).collect();
+            points.sort_unstable();
+            let mut start = 0;
+            for (n, end) in points.into_iter().chain([bytes.len()]).enumerate() {
+                m.feed(&bytes[start..end]);
+                start = end;
+                if n == 2 {
+                    m.resize(PaneSize { cols, rows });
+                }
+                m.scroll_display(3);
+            }
+            let _ = (m.screen_text(), m.cursor(), m.modes(), m.take_replies());
+            let c = m.cursor();
+            prop_assert!(c.row < m.size().rows.max(1) && c.col < m.size().cols.max(2));
+        }
+    }
+}

@@ -54,7 +54,7 @@ pub fn render(frame: &mut Frame, area: Rect, model: &Model) {
             frame.buffer_mut(),
         ),
         Tab::Activity => activity_tab::render(frame, body, model),
-        Tab::Diff => diff_tab::render(frame, body, model),
+        Tab::Diff => diff_tab::render(&model.diff, body, frame.buffer_mut()),
     }
 }
 

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Whole-process time of `overwatch check` (a new process per command, as a PATH shim or a hook
+# adapter would start it): load the embedded packs, detect the context, parse, evaluate, print.
+# Target from the rule-engine issue: ≤ 3 ms median. Uses a temp HOME with a production
+# kubeconfig so the context probes do real work. Times RUNS runs per command with hyperfine if
+# installed, else a bash loop around date +%s%N, and prints the median. Also times `true`
+# through the same loop: the process-spawn floor of this machine.
+#
+# Usage: benches/check-process.sh [path/to/overwatch]   (default target/release/overwatch; build
+#        it with `cargo build --release`). RUNS=200 by default.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=$(realpath "${1:-target/release/overwatch}")
+RUNS=${RUNS:-200}
+[ -x "$BIN" ] || { echo "no binary at $BIN (cargo build --release)" >&2; exit 2; }
+
+ROOT=$(mktemp -d)
+trap 'rm -rf "$ROOT"' EXIT
+mkdir -p "$ROOT/home/.kube" "$ROOT/proj"
+cat >"$ROOT/home/.kube/config" <<'K'
+apiVersion: v1
+kind: Config
+current-context: prod-eu
+clusters:
+- {name: prod-eu, cluster: {server: "https://k8s.prod-eu.example.com"}}
+contexts:
+- {name: prod-eu, context: {cluster: prod-eu, user: admin, namespace: payments}}
+users:
+- {name: admin, user: {token: bench-token}}
+K
+cd "$ROOT/proj"
+export HOME="$ROOT/home" XDG_CONFIG_HOME="$ROOT/home/.config" XDG_DATA_HOME="$ROOT/home/.local/share"
+
+median_ms() { # command...
+  local i t0 t1 times=()
+  for ((i = 0; i < RUNS; i++)); do
+    t0=$(date +%s%N)
+    "$@" >/dev/null 2>&1 || true
+    t1=$(date +%s%N)
+    times+=($(((t1 - t0) / 1000)))
+  done
+  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.2f ms median (p90 %.2f ms, n=%d)\n", a[int((NR+1)/2)]/1000, a[int(NR*0.9)]/1000, NR}'
+}
+
+for cmd in "git status" "kubectl delete ns payments" "sudo bash -c 'rm -rf ~/work' && echo cm0gLXJmIH4v | base64 -d | sh"; do
+  if command -v hyperfine >/dev/null; then
+    hyperfine -N --warmup 10 --runs "$RUNS" -i "$BIN check --command \"$cmd\""
+  else
+    printf '%-70s ' "overwatch check --command '$cmd'"
+    median_ms "$BIN" check --command "$cmd"
+  fi
+done
+printf '%-70s ' "spawn floor: true"
+median_ms true

@@ -1,0 +1,292 @@
+//! Recording and replay measures (criterion), reported in the closing note of issue 8:
+//! - `record/*`: throughput of `Recorder::output` (UTF-8 decoding + streaming redaction + asciicast
+//!   encoding + buffered writes) against writing the same cast unredacted and against the terminal
+//!   model the app feeds anyway, on generated agent-like output in 4 KiB reads;
+//! - the cast size vs the raw output (printed once);
+//! - `replay/seek_random`: seek latency anywhere in a large generated cast (size from
+//!   `OVERWATCH_BENCH_CAST_MB`, default 200 MiB), after the keyframe index is built (build time
+//!   printed once).
+//!
+//! overwatch is a binary crate, so the measured modules are compiled in from src/ with `#[path]`
+//! (the product's own sources). Items they define that these benches do not call are dead code
+//! here, hence `allow(dead_code)` on each include.
+
+use std::hint::black_box;
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group};
+
+#[allow(dead_code)]
+#[path = "../src/context"]
+mod context {
+    #[path = "tier.rs"]
+    pub mod tier;
+    pub use tier::Tier;
+}
+
+#[allow(dead_code)]
+#[path = "../src/secrets"]
+mod secrets {
+    #[path = "redactor.rs"]
+    pub mod redactor;
+    #[path = "rules.rs"]
+    pub mod rules;
+    #[path = "stream.rs"]
+    pub mod stream;
+    #[path = "visible.rs"]
+    pub mod visible;
+    pub use redactor::*;
+    pub use stream::*;
+}
+
+#[allow(dead_code)]
+#[path = "../src/record"]
+mod record {
+    #[path = "cast.rs"]
+    pub mod cast;
+    #[path = "recorder.rs"]
+    pub mod recorder;
+    #[path = "session_dir.rs"]
+    pub mod session_dir;
+    #[path = "utf8.rs"]
+    pub mod utf8;
+}
+
+#[allow(dead_code)]
+#[path = "../src/session"]
+mod session {
+    #[path = "model.rs"]
+    mod model;
+    #[path = "modes.rs"]
+    mod modes;
+    #[path = "replies.rs"]
+    mod replies;
+    pub use model::{PaneSize, TerminalModel};
+}
+
+#[allow(dead_code)]
+#[path = "../src/replay"]
+mod replay {
+    #[path = "cast.rs"]
+    pub mod cast;
+    #[path = "index.rs"]
+    pub mod index;
+    #[path = "keyframe.rs"]
+    pub mod keyframe;
+    #[path = "player.rs"]
+    pub mod player;
+}
+
+use record::cast::{CastFormat, CastHeader, CastWriter};
+use record::recorder::{RecordOptions, Recorder, TermSize};
+use replay::index::KEYFRAME_BYTES;
+use replay::player::Player;
+use session::{PaneSize, TerminalModel};
+
+/// PTY read size the app uses.
+const READ: usize = 4096;
+
+/// Agent-like output: coloured status lines, code, a diff, a progress bar redrawn with CR, unicode,
+/// and a planted secret every ~64 KiB (so redaction does real work).
+fn workload(bytes: usize) -> Vec<u8> {
+    let mut out = String::with_capacity(bytes + 4096);
+    let mut i = 0u64;
+    while out.len() < bytes {
+        i += 1;
+        match i % 8 {
+            0 => out.push_str(&format!(
+                "\x1b[1;32m✓\x1b[0m \x1b[2mtest\x1b[0m module_{i}::parses_config ... \x1b[32mok\x1b[0m\r\n"
+            )),
+            1 => out.push_str(&format!(
+                "    let value = config.get(\"key_{i}\").map(|v| v.trim()).unwrap_or_default();\r\n"
+            )),
+            2 => out.push_str(&format!("\x1b[31m-    old_line_{i}();\x1b[0m\r\n\x1b[32m+    new_line_{i}(&ctx);\x1b[0m\r\n")),
+            3 => {
+                for p in (0..=100).step_by(25) {
+                    out.push_str(&format!("\r\x1b[KDownloading crate {i} [{:<20}] {p}%", "=".repeat(p / 5)));
+                }
+                out.push_str("\r\n");
+            }
+            4 => out.push_str("⏺ Read(src/main.rs) — 120 lines · 日本語のコメント\r\n"),
+            5 if i % 1600 == 5 => out.push_str(
+                "export GITHUB_TOKEN=ghp_Zx81kQwe77pLmnb2Zx81kQwe77pLmnb2Ab12\r\n",
+            ),
+            _ => out.push_str(&format!(
+                "\x1b[38;5;245m[{i:>6}]\x1b[0m compiling overwatch v0.1.0 (/work/main) step {i}\r\n"
+            )),
+        }
+    }
+    out.into_bytes()
+}
+
+fn record_bytes(dir: &Path, data: &[u8]) -> u64 {
+    let mut rec = Recorder::create(
+        dir,
+        RecordOptions::new(TermSize {
+            cols: 120,
+            rows: 40,
+        }),
+    )
+    .expect("create recorder");
+    let mut at = Duration::ZERO;
+    for chunk in data.chunks(READ) {
+        at += Duration::from_millis(1);
+        rec.output(at, chunk).expect("output");
+        rec.flush_if_due(at).expect("flush");
+    }
+    let summary = rec.finish(Some(0)).expect("finish");
+    std::fs::metadata(summary.cast_path).expect("cast").len()
+}
+
+/// The same cast written without redaction (asciinema's work per read: decode, JSON, write).
+fn write_unredacted(dir: &Path, data: &[u8]) {
+    let file = std::fs::File::create(dir.join("raw.cast")).expect("create");
+    let header = CastHeader {
+        cols: 120,
+        rows: 40,
+        timestamp: 0,
+        command: None,
+        title: None,
+        idle_time_limit: None,
+        env: Vec::new(),
+    };
+    let mut w = CastWriter::new(file, CastFormat::V2, &header).expect("header");
+    let mut at = Duration::ZERO;
+    for chunk in data.chunks(READ) {
+        at += Duration::from_millis(1);
+        w.event(at, 'o', &String::from_utf8_lossy(chunk))
+            .expect("event");
+    }
+    w.flush().expect("flush");
+}
+
+fn bench_record(c: &mut Criterion) {
+    let data = workload(16 * 1024 * 1024);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cast_size = record_bytes(dir.path(), &data);
+    eprintln!(
+        "cast size: raw output {} B -> cast {} B ({:.2}x)",
+        data.len(),
+        cast_size,
+        cast_size as f64 / data.len() as f64
+    );
+    let mut group = c.benchmark_group("record");
+    group.throughput(Throughput::Bytes(data.len() as u64));
+    group.sample_size(10);
+    group.bench_function("recorder_output_redacted", |b| {
+        b.iter(|| record_bytes(dir.path(), black_box(&data)))
+    });
+    group.bench_function("cast_write_unredacted", |b| {
+        b.iter(|| write_unredacted(dir.path(), black_box(&data)))
+    });
+    group.bench_function("terminal_model_feed", |b| {
+        b.iter(|| {
+            let mut model = TerminalModel::new(
+                PaneSize {
+                    cols: 120,
+                    rows: 40,
+                },
+                10_000,
+            );
+            for chunk in data.chunks(READ) {
+                model.feed(black_box(chunk));
+            }
+            model.cursor()
+        })
+    });
+    group.finish();
+}
+
+/// Writes a large v2 cast directly (generating it through the recorder would only add time).
+fn generate_cast(path: &Path, megabytes: usize) -> u64 {
+    let chunk = workload(READ * 64);
+    let file = std::fs::File::create(path).expect("create cast");
+    let header = CastHeader {
+        cols: 120,
+        rows: 40,
+        timestamp: 0,
+        command: None,
+        title: None,
+        idle_time_limit: None,
+        env: Vec::new(),
+    };
+    let mut w = CastWriter::new(file, CastFormat::V2, &header).expect("header");
+    let mut at = Duration::ZERO;
+    let mut written = 0usize;
+    let mut marker = 0;
+    while written < megabytes * 1024 * 1024 {
+        for piece in chunk.chunks(READ) {
+            at += Duration::from_micros(1500);
+            let text = String::from_utf8_lossy(piece);
+            w.event(at, 'o', &text).expect("event");
+            written += piece.len();
+        }
+        marker += 1;
+        if marker % 50 == 0 {
+            w.event(at, 'm', "confirm: kubectl delete ns payments")
+                .expect("marker");
+        }
+    }
+    w.flush().expect("flush");
+    drop(w);
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .expect("reopen");
+    f.flush().expect("flush");
+    std::fs::metadata(path).expect("size").len()
+}
+
+fn bench_seek(c: &mut Criterion) {
+    let megabytes: usize = std::env::var("OVERWATCH_BENCH_CAST_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("big.cast");
+    let started = Instant::now();
+    let size = generate_cast(&path, megabytes);
+    eprintln!("generated {size} B cast in {:.1?}", started.elapsed());
+    let started = Instant::now();
+    let mut player = Player::open(&path, Some(KEYFRAME_BYTES)).expect("open");
+    eprintln!(
+        "index with keyframes built in {:.1?} ({} keyframes, {:.0} s of recording)",
+        started.elapsed(),
+        player.index.keyframes.len(),
+        player.index.duration
+    );
+    let duration = player.index.duration;
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % 1_000_000) as f64 / 1_000_000.0
+    };
+    let mut worst = Duration::ZERO;
+    for _ in 0..50 {
+        let t = next() * duration;
+        let started = Instant::now();
+        player.seek(t).expect("seek");
+        worst = worst.max(started.elapsed());
+    }
+    eprintln!("worst of 50 random seeks: {worst:.1?}");
+    let mut group = c.benchmark_group("replay");
+    group.sample_size(30);
+    group.bench_function("seek_random", |b| {
+        b.iter(|| {
+            let t = next() * duration;
+            player.seek(black_box(t)).expect("seek");
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_record, bench_seek);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -1,0 +1,143 @@
+//! The recording thread: owns the session's [`Recorder`] so disk writes never stall the UI loop.
+//! The loop sends what happened ([`RecordMsg`]) with the time it happened; the thread writes it and
+//! flushes at least every [`super::recorder::FLUSH_INTERVAL`] even when nothing new arrives.
+//!
+//! **Backpressure:** the channel is bounded ([`CAPACITY`] messages); when the disk is slower than
+//! the agent, `send` blocks the loop, which stops reading the PTY, which blocks the agent. Memory
+//! never grows with output.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::SessionDir;
+use super::recorder::{RecordSummary, Recorder, finish_session};
+
+/// Messages in flight to the recording thread.
+pub const CAPACITY: usize = 256;
+/// How often the thread wakes to flush when nothing arrives.
+const TICK: Duration = Duration::from_millis(100);
+
+/// What the loop tells the recording thread. Times are since the session started.
+#[derive(Debug)]
+pub enum RecordMsg {
+    /// Raw PTY output (redacted by the recorder before it reaches disk).
+    Output(Duration, Vec<u8>),
+    /// The PTY was resized to cols × rows.
+    Resize(Duration, u16, u16),
+    /// An `m` marker (gate decision, context warning, sensitive-file change).
+    Marker(Duration, String),
+    /// A structured record for `events.jsonl`.
+    Event(Duration, Value),
+}
+
+/// The sending side, owned by the app; [`RecordingSink::finish`] ends the recording.
+pub struct RecordingSink {
+    tx: Option<SyncSender<RecordMsg>>,
+    thread: Option<JoinHandle<Result<RecordSummary, String>>>,
+    started: Instant,
+    /// The session's data dir (cast, events, audit log, meta).
+    pub dir: PathBuf,
+    /// The cast file being written.
+    pub cast_path: PathBuf,
+    exit: std::sync::Arc<std::sync::Mutex<Option<i32>>>,
+}
+
+impl RecordingSink {
+    /// Starts the thread for `recorder` writing into `dir`; `started` is time zero of the cast.
+    pub fn start(
+        dir: SessionDir,
+        recorder: Recorder,
+        started: Instant,
+    ) -> std::io::Result<RecordingSink> {
+        let (tx, rx) = sync_channel(CAPACITY);
+        let cast_path = recorder.cast_path().to_path_buf();
+        let path = dir.path.clone();
+        let exit = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let exit_for_thread = std::sync::Arc::clone(&exit);
+        let thread = std::thread::Builder::new()
+            .name("overwatch-record".into())
+            .spawn(move || run(dir, recorder, rx, started, exit_for_thread))?;
+        Ok(RecordingSink {
+            tx: Some(tx),
+            thread: Some(thread),
+            started,
+            dir: path,
+            cast_path,
+            exit,
+        })
+    }
+
+    /// Time since the session started (the cast's clock).
+    pub fn now(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Queues `msg` (blocks while the thread is [`CAPACITY`] messages behind).
+    pub fn send(&self, msg: RecordMsg) {
+        if let Some(tx) = &self.tx {
+            // A dead thread already reported its error; the session goes on unrecorded.
+            let _ = tx.send(msg);
+        }
+    }
+
+    /// Ends the recording with the agent's exit status and waits for the last write.
+    pub fn finish(mut self, exit_status: Option<i32>) -> Result<RecordSummary, String> {
+        if let Ok(mut e) = self.exit.lock() {
+            *e = exit_status;
+        }
+        self.tx = None;
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err("the recording thread panicked".into()),
+            None => Err("the recording was already finished".into()),
+        }
+    }
+}
+
+impl Drop for RecordingSink {
+    fn drop(&mut self) {
+        // Dropped without finish (a panic unwinding the app): close the channel so the thread
+        // writes what it has and completes the cast; don't wait for it.
+        self.tx = None;
+    }
+}
+
+fn run(
+    dir: SessionDir,
+    mut recorder: Recorder,
+    rx: Receiver<RecordMsg>,
+    started: Instant,
+    exit: std::sync::Arc<std::sync::Mutex<Option<i32>>>,
+) -> Result<RecordSummary, String> {
+    let mut failed: Option<String> = None;
+    loop {
+        let msg = rx.recv_timeout(TICK);
+        let result = match msg {
+            Ok(RecordMsg::Output(at, bytes)) => recorder.output(at, &bytes),
+            Ok(RecordMsg::Resize(at, cols, rows)) => {
+                recorder.resize(at, cols, rows);
+                Ok(())
+            }
+            Ok(RecordMsg::Marker(at, label)) => {
+                recorder.marker(at, &label);
+                Ok(())
+            }
+            Ok(RecordMsg::Event(at, value)) => recorder.event(at, value),
+            Err(RecvTimeoutError::Timeout) => Ok(()),
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        if let Err(err) = result.and_then(|()| recorder.flush_if_due(started.elapsed())) {
+            failed.get_or_insert_with(|| err.to_string());
+        }
+    }
+    let status = exit.lock().ok().and_then(|e| *e);
+    let summary = finish_session(&dir, recorder, status).map_err(|e| e.to_string())?;
+    match failed {
+        Some(err) => Err(format!("recording incomplete: {err}")),
+        None => Ok(summary),
+    }
+}

@@ -1,0 +1,58 @@
+//! Incremental UTF-8 decoding of PTY output: a multi-byte character split across two reads is held
+//! until its last byte arrives; invalid bytes become U+FFFD (as asciinema does), so every cast event
+//! is a valid JSON string.
+
+/// Decoder state: the bytes of an incomplete trailing character (at most 3).
+#[derive(Debug, Default)]
+pub struct Utf8Stream {
+    partial: Vec<u8>,
+}
+
+impl Utf8Stream {
+    /// Decodes `bytes` after any held partial character; holds a new incomplete tail.
+    pub fn decode(&mut self, bytes: &[u8]) -> String {
+        let owned;
+        let mut input: &[u8] = if self.partial.is_empty() {
+            bytes
+        } else {
+            let mut joined = std::mem::take(&mut self.partial);
+            joined.extend_from_slice(bytes);
+            owned = joined;
+            &owned
+        };
+        let mut out = String::with_capacity(input.len());
+        loop {
+            match std::str::from_utf8(input) {
+                Ok(valid) => {
+                    out.push_str(valid);
+                    return out;
+                }
+                Err(err) => {
+                    let (valid, rest) = input.split_at(err.valid_up_to());
+                    // SAFETY-free: `valid` was just checked by from_utf8.
+                    out.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                    match err.error_len() {
+                        None => {
+                            self.partial = rest.to_vec();
+                            return out;
+                        }
+                        Some(n) => {
+                            out.push('\u{FFFD}');
+                            input = &rest[n..];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Flushes a held incomplete character at end of stream (as U+FFFD).
+    pub fn finish(&mut self) -> String {
+        if self.partial.is_empty() {
+            String::new()
+        } else {
+            self.partial.clear();
+            "\u{FFFD}".to_owned()
+        }
+    }
+}

@@ -1,0 +1,306 @@
+//! The one-shot redactor: compiled built-in rules, the keyword prefilter, literal env values,
+//! and the replacement of findings. See `secrets.rs` for the invariants.
+//!
+//! (Kept apart from `secrets.rs` so benches/ can compile it directly: overwatch has no lib target.)
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::Regex;
+
+use super::rules::{RULES, RuleSpec};
+use super::visible::{invisible_parts, visible};
+
+/// Shortest env credential value redacted literally: shorter values (`1`, `true`, `dev`) would
+/// shred ordinary output and are not credentials worth the name.
+pub const MIN_LITERAL_LEN: usize = 6;
+
+/// A span of text to replace: byte range `start..end` in the scanned text, and the rule id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Byte offset of the first secret byte.
+    pub start: usize,
+    /// Byte offset one past the last secret byte.
+    pub end: usize,
+    /// The rule that matched (`"env-credential"` for a literal env value).
+    pub rule: &'static str,
+}
+
+/// Errors building a [`Redactor`].
+#[derive(Debug, thiserror::Error)]
+pub enum SecretsError {
+    /// A built-in rule failed to compile (a bug in [`rules::RULES`]).
+    #[error("compiling secret rule {id}: {source}")]
+    Rule {
+        /// The rule id.
+        id: &'static str,
+        /// The regex error.
+        source: regex::Error,
+    },
+    /// The keyword or literal automaton failed to build.
+    #[error("building the secret keyword prefilter: {0}")]
+    Prefilter(#[from] aho_corasick::BuildError),
+}
+
+struct CompiledRule {
+    spec: RuleSpec,
+    regex: Regex,
+}
+
+/// The built-in rules, compiled once per process (they are immutable and shared by every redactor).
+struct Builtin {
+    rules: Vec<CompiledRule>,
+    /// One pattern per (rule, keyword) pair; `keyword_rule[pattern]` is the rule index.
+    keywords: AhoCorasick,
+    keyword_rule: Vec<usize>,
+}
+
+fn builtin() -> Result<&'static Builtin, &'static SecretsError> {
+    static BUILTIN: OnceLock<Result<Builtin, SecretsError>> = OnceLock::new();
+    BUILTIN.get_or_init(compile_builtin).as_ref()
+}
+
+fn compile_builtin() -> Result<Builtin, SecretsError> {
+    let mut rules = Vec::with_capacity(RULES.len());
+    let mut patterns = Vec::new();
+    let mut keyword_rule = Vec::new();
+    for (index, spec) in RULES.iter().enumerate() {
+        let regex = Regex::new(spec.regex).map_err(|source| SecretsError::Rule {
+            id: spec.id,
+            source,
+        })?;
+        rules.push(CompiledRule { spec: *spec, regex });
+        for keyword in spec.keywords {
+            patterns.push(*keyword);
+            keyword_rule.push(index);
+        }
+    }
+    let keywords = AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::Standard)
+        .build(&patterns)?;
+    Ok(Builtin {
+        rules,
+        keywords,
+        keyword_rule,
+    })
+}
+
+/// Finds and replaces secrets in text: the built-in rules plus literal credential values.
+///
+/// Cheap to clone-by-reference; build one per session (`Redactor::new(env_values)`) and share it.
+pub struct Redactor {
+    builtin: &'static Builtin,
+    /// Literal credential values (≥ [`MIN_LITERAL_LEN`] bytes), leftmost-longest.
+    literals: Option<AhoCorasick>,
+    longest_literal: usize,
+}
+
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the literal values.
+        f.debug_struct("Redactor")
+            .field("rules", &self.builtin.rules.len())
+            .field(
+                "literals",
+                &self.literals.as_ref().map(|l| l.patterns_len()),
+            )
+            .finish()
+    }
+}
+
+impl Redactor {
+    /// A redactor with the built-in rules and the given literal secret values (e.g. the values of
+    /// credential env vars of the agent: `AWS_SECRET_ACCESS_KEY`, `PGPASSWORD`, DB URLs' passwords).
+    /// Values shorter than [`MIN_LITERAL_LEN`] bytes are ignored.
+    ///
+    /// Errors: only if a built-in rule is broken (a bug; covered by a test).
+    pub fn new<S: AsRef<str>>(literal_values: &[S]) -> Result<Redactor, SecretsError> {
+        let builtin = builtin().map_err(|err| match err {
+            SecretsError::Rule { id, source } => SecretsError::Rule {
+                id,
+                source: source.clone(),
+            },
+            SecretsError::Prefilter(err) => SecretsError::Prefilter(err.clone()),
+        })?;
+        let mut values: Vec<&str> = literal_values
+            .iter()
+            .map(|v| v.as_ref())
+            .filter(|v| v.len() >= MIN_LITERAL_LEN)
+            .collect();
+        values.sort_unstable();
+        values.dedup();
+        let longest_literal = values.iter().map(|v| v.len()).max().unwrap_or(0);
+        let literals = if values.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .build(&values)?,
+            )
+        };
+        Ok(Redactor {
+            builtin,
+            literals,
+            longest_literal,
+        })
+    }
+
+    /// A redactor with the built-in rules only.
+    pub fn builtin() -> Result<Redactor, SecretsError> {
+        Redactor::new::<&str>(&[])
+    }
+
+    /// Length in bytes of the longest literal value (0 if none).
+    pub fn longest_literal(&self) -> usize {
+        self.longest_literal
+    }
+
+    /// All secrets in `text`, sorted by start, non-overlapping (overlaps are merged; the earlier
+    /// span's rule id is kept).
+    ///
+    /// Terminal output is scanned as its visible text (see `visible.rs`), so escape sequences in
+    /// the middle of a secret do not hide it; spans are in `text`'s offsets either way.
+    pub fn find(&self, text: &str) -> Vec<Finding> {
+        match visible(text) {
+            None => self.find_plain(text),
+            Some((view, map)) => self
+                .find_plain(&view)
+                .into_iter()
+                .map(|f| Finding {
+                    start: map[f.start],
+                    end: map[f.end - 1] + 1,
+                    rule: f.rule,
+                })
+                .collect(),
+        }
+    }
+
+    fn find_plain(&self, text: &str) -> Vec<Finding> {
+        let mut found = Vec::new();
+        if let Some(literals) = &self.literals {
+            for m in literals.find_iter(text) {
+                found.push(Finding {
+                    start: m.start(),
+                    end: m.end(),
+                    rule: "env-credential",
+                });
+            }
+        }
+        let mut candidate = vec![false; self.builtin.rules.len()];
+        for m in self.builtin.keywords.find_overlapping_iter(text) {
+            candidate[self.builtin.keyword_rule[m.pattern().as_usize()]] = true;
+        }
+        for (rule, _) in self
+            .builtin
+            .rules
+            .iter()
+            .zip(&candidate)
+            .filter(|(_, c)| **c)
+        {
+            for caps in rule.regex.captures_iter(text) {
+                let Some(secret) = caps.get(rule.spec.group) else {
+                    continue;
+                };
+                if let Some(min) = rule.spec.min_entropy
+                    && shannon_entropy(secret.as_str().as_bytes()) < min
+                {
+                    continue;
+                }
+                found.push(Finding {
+                    start: secret.start(),
+                    end: secret.end(),
+                    rule: rule.spec.id,
+                });
+            }
+        }
+        merge(found)
+    }
+
+    /// `text` with every secret replaced by `[REDACTED:<rule-id>]` (followed by any escape sequences
+    /// that were inside the secret); borrowed when nothing matched.
+    pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let found = self.find(text);
+        if found.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        Cow::Owned(apply(text, &found))
+    }
+
+    /// Redacts every string (and object key) inside a JSON value in place. Redacting the parsed
+    /// strings rather than the serialized text keeps the JSON valid and sees secrets that the
+    /// serializer would have split with escapes (`\n` inside a private key).
+    pub fn redact_json(&self, value: &mut serde_json::Value) {
+        use serde_json::Value;
+        match value {
+            Value::String(s) => {
+                if let Cow::Owned(r) = self.redact(s) {
+                    *s = r;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| self.redact_json(v)),
+            Value::Object(map) => {
+                let entries = std::mem::take(map);
+                for (key, mut v) in entries {
+                    self.redact_json(&mut v);
+                    map.insert(self.redact(&key).into_owned(), v);
+                }
+            }
+            Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        }
+    }
+}
+
+/// The replacement text for a finding.
+pub fn replacement(rule: &str) -> String {
+    format!("[REDACTED:{rule}]")
+}
+
+/// Sorts findings and merges overlapping ones.
+fn merge(mut found: Vec<Finding>) -> Vec<Finding> {
+    found.sort_by_key(|f| (f.start, std::cmp::Reverse(f.end)));
+    let mut merged: Vec<Finding> = Vec::with_capacity(found.len());
+    for f in found {
+        match merged.last_mut() {
+            Some(last) if f.start < last.end => last.end = last.end.max(f.end),
+            _ => merged.push(f),
+        }
+    }
+    merged
+}
+
+/// `text` with the (sorted, disjoint) findings replaced.
+fn apply(text: &str, found: &[Finding]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for f in found {
+        out.push_str(&text[at..f.start]);
+        out.push_str(&replacement(f.rule));
+        out.push_str(&invisible_parts(&text[f.start..f.end]));
+        at = f.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// Shannon entropy in bits per byte (0 for empty input), as gitleaks computes it.
+pub fn shannon_entropy(data: &[u8]) -> f64 {
+    if data.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0usize; 256];
+    for &b in data {
+        counts[b as usize] += 1;
+    }
+    let len = data.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / len;
+            -p * p.log2()
+        })
+        .sum()
+}
