@@ -232,6 +232,9 @@ pub enum DecidedBy {
     SessionAllow,
     /// The gate could not be asked and the client decided from the rules alone (fail closed).
     Client,
+    /// A human denied the same argv and cwd moments ago (a shell retrying the next PATH entry,
+    /// or another layer asking for the same exec): denied again without asking.
+    RecentDenial,
 }
 
 impl fmt::Display for DecidedBy {
@@ -242,6 +245,7 @@ impl fmt::Display for DecidedBy {
             DecidedBy::Timeout => "timeout",
             DecidedBy::SessionAllow => "session-allow",
             DecidedBy::Client => "client",
+            DecidedBy::RecentDenial => "recent-denial",
         })
     }
 }

@@ -3,8 +3,13 @@
 //! shim's loop guards, and `hook install`. (Tests with a running gate live in
 //! `src/gate/e2e_tests.rs`, where a scripted human can answer in-process as the TUI does.)
 
+#[path = "support/tmux.rs"]
+mod tmux;
+
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 fn overwatch(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_overwatch"))
@@ -157,4 +162,105 @@ fn a_missing_gate_still_lets_allowed_commands_through() {
         &claude_bash("git push --force origin main"),
     ));
     assert_eq!(held["hookSpecificOutput"]["permissionDecision"], "deny");
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Inside `overwatch run` under tmux: a force push to the protected `main` of a real bare
+/// remote is held by the modal; `y` alone is only text (the branch name must be typed), Esc
+/// denies and the remote is unchanged; typing `main` then `y` lets it through. Both decisions
+/// are in the session's audit log with the human as decider.
+#[test]
+fn force_push_is_held_in_the_tui_until_the_branch_name_is_typed() {
+    if !tmux::tmux_available() {
+        eprintln!("skipping: tmux is not installed (apt-get install tmux)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    git(root, &["init", "-q", "--bare", "-b", "main", "origin.git"]);
+    git(root, &["init", "-q", "-b", "main", "work"]);
+    let work = root.join("work");
+    std::fs::write(work.join("a.txt"), "one\n").unwrap();
+    git(&work, &["add", "a.txt"]);
+    git(&work, &["commit", "-qm", "one"]);
+    let origin = root.join("origin.git");
+    git(
+        &work,
+        &["remote", "add", "origin", origin.to_str().unwrap()],
+    );
+    git(&work, &["push", "-q", "origin", "main"]);
+    git(&work, &["commit", "-q", "--amend", "-m", "rewritten"]);
+    let remote = || {
+        git(
+            root,
+            &["ls-remote", origin.to_str().unwrap(), "refs/heads/main"],
+        )
+    };
+    let before = remote();
+
+    let state = root.join("state");
+    let t = tmux::Tmux::start(tmux::Launch {
+        args: "run -- sh",
+        env: &[("XDG_STATE_HOME", state.to_str().unwrap())],
+        cwd: Some(&work),
+        timeout: Duration::from_secs(30),
+        ..tmux::Launch::default()
+    });
+    t.wait_for("$ ");
+    t.text("git push --force origin main");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("type the target");
+    assert!(screen.contains("PRODUCTION"), "{screen}");
+    t.keys(&["y"]);
+    let screen = t.wait_for("> y");
+    assert!(
+        screen.contains("type the target"),
+        "y must not approve: {screen}"
+    );
+    t.keys(&["Escape"]);
+    t.wait_until("the modal to close", |s| !s.contains("type the target"));
+    assert_eq!(remote(), before, "a denied force push changed the remote");
+    // A retry of the exact same command moments later is denied without asking (the shell's
+    // PATH retries and every layer see it), so approve a differently spelled push.
+    t.text("git push --force origin HEAD:main");
+    t.keys(&["Enter"]);
+    t.wait_for("type the target");
+    t.text("main");
+    t.keys(&["y"]);
+    t.wait_until("the push to go through", |_| remote() != before);
+
+    let sessions = state.join("overwatch/sessions");
+    let session = std::fs::read_dir(&sessions)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    let audit = std::fs::read_to_string(session.path().join("audit.jsonl")).unwrap();
+    let pushes: Vec<serde_json::Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| {
+            r["command"]
+                .as_str()
+                .is_some_and(|c| c.contains("push --force"))
+        })
+        .filter(|r| r["decided_by"] == "human")
+        .collect();
+    assert_eq!(pushes.len(), 2, "{audit}");
+    assert_eq!(pushes[0]["decision"], "deny");
+    assert_eq!(pushes[1]["decision"], "allow");
+    assert_eq!(pushes[1]["tier"], "production");
 }

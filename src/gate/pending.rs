@@ -20,6 +20,11 @@ use crate::rules::Decision;
 /// How long a `y` (allow once) also covers the same argv and cwd arriving from another layer.
 pub const DEFAULT_ALLOW_ONCE_WINDOW: Duration = Duration::from_secs(30);
 
+/// How long a human's `n` also answers the same argv and cwd asked again: long enough for a
+/// shell retrying the next PATH entry or another layer asking for the same exec (milliseconds),
+/// short enough that a human who changes their mind is asked again.
+pub const RECENT_DENIAL_WINDOW: Duration = Duration::from_secs(3);
+
 /// Most requests held at once; more are denied at once ("too many requests waiting").
 pub const MAX_HELD: usize = 64;
 
@@ -74,6 +79,7 @@ struct Inner {
     held: BTreeMap<u64, HeldEntry>,
     session_allowed: HashSet<ApprovalKey>,
     recent: Vec<(ApprovalKey, Instant)>,
+    recent_denials: Vec<(ApprovalKey, Instant)>,
 }
 
 /// Shared between the server (which holds) and the TUI (which answers). Cheap to clone.
@@ -134,7 +140,11 @@ impl Pending {
                 HumanAnswer::AllowSession => {
                     inner.session_allowed.extend(entry.keys.iter().cloned());
                 }
-                HumanAnswer::Deny => {}
+                HumanAnswer::Deny => {
+                    for key in &entry.keys {
+                        inner.recent_denials.push((key.clone(), now));
+                    }
+                }
             }
             entry
         };
@@ -157,6 +167,22 @@ impl Pending {
             && keys.iter().all(|key| {
                 inner.session_allowed.contains(key) || inner.recent.iter().any(|(k, _)| k == key)
             })
+    }
+
+    /// Whether a human denied a request covering any confirm-level command of this one within the
+    /// allow-once window (so a retry of the same exec is denied without asking again).
+    pub(crate) fn recently_denied(&self, req: &GateRequest, assessment: &Assessment) -> bool {
+        if assessment.decision != Decision::Confirm {
+            return false;
+        }
+        let keys = approval_keys(req, assessment);
+        let mut inner = self.lock();
+        let window = self.allow_once_window;
+        inner
+            .recent_denials
+            .retain(|(_, at)| at.elapsed() <= window);
+        keys.iter()
+            .any(|key| inner.recent_denials.iter().any(|(k, _)| k == key))
     }
 
     /// Holds a request; the receiver yields the human's answer. `None` when [`MAX_HELD`] requests
@@ -324,6 +350,28 @@ mod tests {
         let (id, _rx) = pending.hold(view(&req, &a), &req).unwrap();
         pending.resolve(id, HumanAnswer::Deny).unwrap();
         assert!(!pending.remembered(&req, &a));
+        // The zero window has passed: the denial is not repeated either.
+        std::thread::sleep(Duration::from_millis(2));
+        assert!(!pending.recently_denied(&req, &a));
+    }
+
+    #[test]
+    fn a_denial_is_repeated_for_retries_within_the_window() {
+        let (pending, _events) = Pending::new(Duration::from_secs(30));
+        let req = request(
+            Subject::Argv(["git", "push", "-f"].map(String::from).to_vec()),
+            "/r",
+        );
+        let a = confirm(&["git", "push", "-f"]);
+        assert!(!pending.recently_denied(&req, &a));
+        let (id, _rx) = pending.hold(view(&req, &a), &req).unwrap();
+        pending.resolve(id, HumanAnswer::Deny).unwrap();
+        let retry = request(
+            Subject::Argv(["/usr/bin/git", "push", "-f"].map(String::from).to_vec()),
+            "/r",
+        );
+        assert!(pending.recently_denied(&retry, &confirm(&["/usr/bin/git", "push", "-f"])));
+        assert!(!pending.remembered(&retry, &a));
     }
 
     #[test]

@@ -411,6 +411,15 @@ async fn decide(
             assessment.reason.clone(),
             Duration::ZERO,
         ),
+        Decision::Confirm if shared.pending.recently_denied(&req, &assessment) => (
+            Decision::Deny,
+            DecidedBy::RecentDenial,
+            format!(
+                "denied: a human denied this same command moments ago ({})",
+                assessment.reason
+            ),
+            Duration::ZERO,
+        ),
         Decision::Confirm if shared.pending.remembered(&req, &assessment) => (
             Decision::Allow,
             DecidedBy::SessionAllow,

@@ -335,7 +335,10 @@ pub fn render(modal: &ConfirmModal, area: Rect, buf: &mut Buffer) {
         " overwatch: hold ".to_string()
     };
     let width = area.width.saturating_sub(4).min(100);
-    let height = (lines.len() as u16 + 2).min(area.height);
+    // Lines wrap inside the border: count the rows each one takes so nothing is cut off.
+    let inner = usize::from(width.saturating_sub(2)).max(1);
+    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
+    let height = u16::try_from(rows + 2).unwrap_or(u16::MAX).min(area.height);
     let popup = Rect {
         x: area.x + (area.width.saturating_sub(width)) / 2,
         y: area.y + (area.height.saturating_sub(height)) / 2,
