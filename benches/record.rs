@@ -7,6 +7,11 @@
 //!   `OVERWATCH_BENCH_CAST_MB`, default 200 MiB), after the keyframe index is built (build time
 //!   printed once).
 //!
+//! Measured 2026-11-21 (release, 2 cores at load average ~15, so absolute figures are pessimistic):
+//! recorder 34 MiB/s (redaction included) vs 95 MiB/s unredacted cast writing vs 18 MiB/s model
+//! feed; cast 1.17× the raw output; 1.26 GB cast: index 49.5 s, 257 keyframes, seek mean 113 ms
+//! (95% CI 97–129 ms), worst of 50 random seeks 323 ms.
+//!
 //! The measured modules come from the overwatch library.
 
 use std::hint::black_box;
