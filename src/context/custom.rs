@@ -57,7 +57,7 @@ fn run_one(s: &mut Scan, p: &CustomProbe) {
     };
     let path = s.expand(file);
     let shown = s.display(&path);
-    let re = match p.regex.as_deref().map(regex::Regex::new) {
+    let re = match p.regex.as_deref().map(tier::cached_regex) {
         Some(Ok(re)) => re,
         Some(Err(e)) => {
             let v = unknown(format!("probe '{}': bad regex: {e}", p.name));

@@ -235,6 +235,37 @@ pub fn classify_labelled(
     }
 }
 
+thread_local! {
+    /// Compiled pin and probe regexes by pattern. Compiling costs far more than matching, and the
+    /// rule engine classifies on every command; packs hold a bounded set of patterns.
+    static REGEXES: std::cell::RefCell<std::collections::HashMap<String, Option<regex::Regex>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// The compiled regex for `pattern` (cached per thread), or the compile error's message.
+pub fn cached_regex(pattern: &str) -> Result<regex::Regex, String> {
+    let cached = REGEXES.with(|c| c.borrow().get(pattern).cloned());
+    let compiled = match cached {
+        Some(r) => r,
+        None => {
+            let r = regex::Regex::new(pattern).ok();
+            REGEXES.with(|c| {
+                let mut c = c.borrow_mut();
+                // A runaway set of patterns (generated packs) must not grow memory forever.
+                if c.len() >= 1024 {
+                    c.clear();
+                }
+                c.insert(pattern.to_string(), r.clone());
+            });
+            r
+        }
+    };
+    match compiled {
+        Some(re) => Ok(re),
+        None => regex::Regex::new(pattern).map_err(|e| e.to_string()),
+    }
+}
+
 /// The first pin matching any of the values, as a verdict.
 pub fn pinned(kind: super::FactKind, values: &[(&str, &str)], pins: &[TierPin]) -> Option<Verdict> {
     for pin in pins {
@@ -244,7 +275,7 @@ pub fn pinned(kind: super::FactKind, values: &[(&str, &str)], pins: &[TierPin]) 
             continue;
         }
         let pattern = match &pin.pattern {
-            Some(p) => match regex::Regex::new(p) {
+            Some(p) => match cached_regex(p) {
                 Ok(re) => Some(re),
                 // validate_knowledge reports bad patterns when packs load; skip here.
                 Err(_) => continue,
