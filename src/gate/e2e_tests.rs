@@ -419,6 +419,9 @@ fn force_push_through_the_git_shim_is_held_and_the_answer_enforced() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
 
+    // A human's deny covers identical retries for a moment (the agent's shell retrying along
+    // PATH must not open a second modal); once that passes, the same command is asked again.
+    std::thread::sleep(super::pending::RECENT_DENIAL_WINDOW + Duration::from_millis(200));
     let run = spawn_through_shims(&h, &shims, &work, push, &[]);
     h.answer(HumanAnswer::AllowOnce, |_| {});
     let out = run.join().unwrap();
@@ -630,6 +633,7 @@ fn drop_table_through_the_psql_shim_is_held_and_the_answer_enforced() {
         "{count:?}"
     );
 
+    std::thread::sleep(super::pending::RECENT_DENIAL_WINDOW + Duration::from_millis(200));
     let run = spawn_through_shims(&h, &shims, tmp.path(), script, &env);
     h.answer(HumanAnswer::AllowOnce, |_| {});
     let out = run.join().unwrap();

@@ -169,15 +169,16 @@ impl Pending {
             })
     }
 
-    /// Whether a human denied a request covering any confirm-level command of this one within the
-    /// allow-once window (so a retry of the same exec is denied without asking again).
+    /// Whether a human denied a request covering any confirm-level command of this one within
+    /// [`RECENT_DENIAL_WINDOW`] (so a retry of the same exec along PATH is denied without asking
+    /// again; a deliberate retry later is asked again).
     pub(crate) fn recently_denied(&self, req: &GateRequest, assessment: &Assessment) -> bool {
         if assessment.decision != Decision::Confirm {
             return false;
         }
         let keys = approval_keys(req, assessment);
         let mut inner = self.lock();
-        let window = self.allow_once_window;
+        let window = self.allow_once_window.min(RECENT_DENIAL_WINDOW);
         inner
             .recent_denials
             .retain(|(_, at)| at.elapsed() <= window);
