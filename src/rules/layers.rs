@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::context::{CustomProbe, Tier, TierPin};
 use crate::rules::Decision;
 
-use super::matcher::{FlagPat, Glob, LazyRegex, Rule};
+use super::matcher::{FactTest, FlagPat, Glob, LazyRegex, Rule};
 use super::pack::{self, Access, LoadError, PackFile, PackSource, ProgramSpec};
 
 /// Where a pack was loaded from.
@@ -230,6 +230,14 @@ pub fn compile(inputs: Vec<Input>) -> Result<Compiled, LoadError> {
                 .collect::<Result<Vec<_>, _>>()?;
             let when_target = r.when.target.as_ref().map(compile_re).transpose()?;
             let when_not_target = r.when.not_target.as_ref().map(compile_re).transpose()?;
+            let when_fact = match &r.when.fact {
+                Some(f) => Some(FactTest {
+                    probe: f.probe.clone(),
+                    is: f.is.as_ref().map(compile_re).transpose()?,
+                    not: f.not.as_ref().map(compile_re).transpose()?,
+                }),
+                None => None,
+            };
             let path_globs = r
                 .path_globs
                 .iter()
@@ -272,6 +280,7 @@ pub fn compile(inputs: Vec<Input>) -> Result<Compiled, LoadError> {
                 regex,
                 when_tier: r.when.tier.clone(),
                 when_min_tier: r.when.min_tier,
+                when_fact,
                 when_target,
                 when_not_target,
                 action: r.action,

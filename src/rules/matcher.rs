@@ -280,6 +280,8 @@ pub struct Rule {
     pub when_min_tier: Option<Tier>,
     pub when_target: Option<LazyRegex>,
     pub when_not_target: Option<LazyRegex>,
+    /// `when.fact`: a condition on another fact of the ambient context.
+    pub when_fact: Option<FactTest>,
     /// Effective action (after `[overrides]`).
     pub action: Decision,
     /// Action as written in the pack.
@@ -496,6 +498,31 @@ impl<'a> View<'a> {
     }
 }
 
+/// A compiled `when.fact` condition (see `pack::FactCondition`).
+#[derive(Debug, Clone)]
+pub struct FactTest {
+    pub probe: String,
+    pub is: Option<LazyRegex>,
+    pub not: Option<LazyRegex>,
+}
+
+impl FactTest {
+    /// Whether some fact named by `probe` (a custom probe's name or a fact kind) has a value that
+    /// matches `is` and not `not`.
+    pub fn holds(&self, ctx: &crate::context::Context) -> bool {
+        ctx.facts.iter().any(|f| {
+            let named = if f.kind == crate::context::FactKind::Custom {
+                f.details.get("probe").is_some_and(|p| *p == self.probe)
+            } else {
+                f.kind.as_str() == self.probe
+            };
+            named
+                && self.is.as_ref().is_none_or(|r| r.is_match(&f.name))
+                && !self.not.as_ref().is_some_and(|r| r.is_match(&f.name))
+        })
+    }
+}
+
 impl Rule {
     /// Whether this rule fires for `view` with target `target`.
     pub fn matches(&self, view: &View<'_>, target: &Target, env: &EvalEnv<'_>) -> bool {
@@ -571,7 +598,7 @@ impl Rule {
         {
             return false;
         }
-        self.when_holds(target)
+        self.when_holds(target) && self.when_fact.as_ref().is_none_or(|f| f.holds(env.ambient))
     }
 
     /// The `when` condition on the target.

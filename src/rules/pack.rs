@@ -249,6 +249,23 @@ pub struct When {
     /// The target's name does not match this regex.
     #[serde(default)]
     pub not_target: Option<Spanned<String>>,
+    /// A condition on another fact of the session's context, e.g. which feature-flag provider a
+    /// custom probe says is live: `when.fact = { probe = "flag-provider", not = "^launchdarkly$" }`.
+    #[serde(default)]
+    pub fact: Option<FactCondition>,
+}
+
+/// `when.fact`: the session has a fact named by `probe` (a custom probe's name, or a fact kind
+/// such as `kube`, `aws`, `git`) whose value matches `is` and does not match `not` (regexes on the
+/// fact's name). With no such fact the rule does not fire.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FactCondition {
+    pub probe: String,
+    #[serde(default)]
+    pub is: Option<Spanned<String>>,
+    #[serde(default)]
+    pub not: Option<Spanned<String>>,
 }
 
 /// Embedded test cases, run by `overwatch rules test` and when a user/team/project pack loads.

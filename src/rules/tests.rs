@@ -1276,3 +1276,60 @@ fn routine_agent_commands_are_not_held_in_production() {
         failures.join("\n")
     );
 }
+
+/// `when.fact`: a team's rule can depend on another fact of the session (the seed incident: a
+/// flag flipped in the provider the migration retired).
+#[test]
+fn when_fact_conditions_on_a_custom_probe() {
+    let pack = r#"
+name = "team"
+version = "1"
+description = "t"
+[[rules]]
+id = "team.retired-provider"
+description = "flag change in the retired provider"
+program = ["ldcli"]
+args = ['^toggle-on$']
+when = { fact = { probe = "flag-provider", not = "^launchdarkly$" } }
+action = "deny"
+message = "LaunchDarkly is retired"
+examples.no_match = ["ldcli flags list"]
+"#;
+    let source = super::pack::PackSource {
+        origin: "team.toml".into(),
+        path: None,
+        text: pack.into(),
+    };
+    let e = Engine::from_sources(vec![source], Layer::Team, true).unwrap_or_else(|e| panic!("{e}"));
+    let cmd = "ldcli flags toggle-on --flag x --environment production";
+    let with_provider = |value: &str| {
+        let (mut ctx, probe) = production();
+        let mut f = fact(FactKind::Custom, value, Tier::Production);
+        f.details.insert("probe".into(), "flag-provider".into());
+        ctx.facts.push(f);
+        (ctx, probe)
+    };
+    let fired = |env: &(Context, ProbeEnv)| {
+        eval_in(&e, env, cmd)
+            .commands
+            .iter()
+            .flat_map(|c| c.rules.iter())
+            .any(|r| r.id == "team.retired-provider")
+    };
+    assert!(
+        fired(&with_provider("flagsmith")),
+        "live provider is flagsmith: the rule must fire"
+    );
+    assert_eq!(
+        eval_in(&e, &with_provider("flagsmith"), cmd).decision,
+        Decision::Deny
+    );
+    assert!(
+        !fired(&with_provider("launchdarkly")),
+        "launchdarkly is live: no reason to deny"
+    );
+    assert!(
+        !fired(&production()),
+        "no probe fact: the condition cannot hold"
+    );
+}
