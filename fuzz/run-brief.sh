@@ -18,4 +18,4 @@ cases=$((secs * 600))
 seed="$(date +%s)"
 echo "seed $seed, $cases inputs (reproduce: OVERWATCH_FUZZ_SEED=$seed OVERWATCH_FUZZ_CASES=$cases)" >&2
 OVERWATCH_FUZZ_SEED="$seed" OVERWATCH_FUZZ_CASES="$cases" \
-    cargo test --bin overwatch rules::tests::fuzz_smoke -- --exact
+    cargo test --lib rules::tests::fuzz_smoke -- --exact

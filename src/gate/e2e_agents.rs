@@ -329,6 +329,9 @@ fn codex_cli_drop_table_is_held_by_its_hook_and_the_answer_enforced() {
     );
 
     // Approved: the same tool call now runs and drops the table.
+    std::thread::sleep(
+        super::pending::RECENT_DENIAL_WINDOW + std::time::Duration::from_millis(200),
+    );
     let api = FakeApi::start(command, responses_api, responses_results);
     let run = run_codex(&h, &api, &work, &codex_home, &shims);
     h.answer(HumanAnswer::AllowOnce, |_| {});
@@ -429,6 +432,10 @@ fn claude_code_drop_table_is_held_by_its_hook_and_the_answer_enforced() {
         "the model should hear the reason: {results:?}"
     );
 
+    // A human's deny is repeated for identical retries for a moment; a later retry is asked.
+    std::thread::sleep(
+        super::pending::RECENT_DENIAL_WINDOW + std::time::Duration::from_millis(200),
+    );
     let api = FakeApi::start(command, messages_api, messages_results);
     let run = run_claude(&h, &api, &work, &home);
     h.answer(HumanAnswer::AllowOnce, |_| {});
@@ -538,6 +545,10 @@ fn gemini_cli_drop_table_is_held_by_its_hook_and_the_answer_enforced() {
         "{results:?} {out:?}"
     );
 
+    // A human's deny is repeated for identical retries for a moment; a later retry is asked.
+    std::thread::sleep(
+        super::pending::RECENT_DENIAL_WINDOW + std::time::Duration::from_millis(200),
+    );
     let api = FakeApi::start(command, gemini_api, gemini_results);
     let running = run(&api);
     h.answer(HumanAnswer::AllowOnce, |_| {});
