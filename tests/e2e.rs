@@ -212,3 +212,55 @@ fn terminal_is_restored_after_a_panic() {
         .unwrap_or_default();
     assert!(leftover.is_empty(), "agent survived the panic: {leftover}");
 }
+
+/// A kubeconfig with two contexts, `current` selected.
+fn kubeconfig(current: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Config\ncurrent-context: {current}\nclusters:\n- name: eu\n  cluster:\n    server: https://k8s.example:6443\ncontexts:\n- name: staging-eu\n  context:\n    cluster: eu\n    user: u\n- name: prod-eu\n  context:\n    cluster: eu\n    user: u\nusers:\n- name: u\n  user:\n    token: not-a-secret\n"
+    )
+}
+
+/// Issue 3's "done when": the status bar shows the session's tier from the start, and when the
+/// kube context is switched under a running session (another terminal runs `kubectl config
+/// use-context`) overwatch warns in the status bar and the Activity tab, and the tier follows.
+#[test]
+fn context_switch_under_a_running_session_is_warned() {
+    require_tmux!();
+    let home = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let kube = home.path().join(".kube");
+    std::fs::create_dir_all(&kube).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(kube.join("config"), kubeconfig("staging-eu")).unwrap_or_else(|e| panic!("{e}"));
+    let home_str = home.path().display().to_string();
+    let workspace = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let t = Tmux::start(Launch {
+        args: "run --no-record --no-exec-gate -- bash --norc",
+        env: &[("HOME", &home_str)],
+        unset: &["KUBECONFIG"],
+        cwd: Some(workspace.path()),
+        ..Launch::default()
+    });
+    let first = t.wait_for("STAGING");
+    assert!(
+        first.contains("kube:staging-eu"),
+        "key facts missing:\n{first}"
+    );
+
+    // Switch the context the way kubectl does: rewrite the file.
+    std::fs::write(kube.join("config"), kubeconfig("prod-eu")).unwrap_or_else(|e| panic!("{e}"));
+    // The status bar: the banner replaces the command line, the tier badge follows.
+    let warned = t.wait_for("⚠ kube context changed: staging-eu");
+    let status = warned.lines().next().unwrap_or_default();
+    assert!(
+        status.contains("PRODUCTION"),
+        "the tier must follow the switch:\n{warned}"
+    );
+
+    // The warning stays in the Activity tab after the banner.
+    t.keys(&["C-]", "a"]);
+    let activity = t.wait_for("WARN");
+    assert!(activity.contains("staging-eu → prod-eu"), "{activity}");
+    assert!(
+        !activity.contains("not-a-secret"),
+        "a token was rendered:\n{activity}"
+    );
+}

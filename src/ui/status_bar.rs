@@ -49,7 +49,9 @@ pub fn render(frame: &mut Frame, area: Rect, model: &Model) {
     if let Some(notice) = &model.notice {
         right.push(Span::styled(format!(" {notice} "), theme.error));
     }
-    if let Some(status) = &model.gate_status {
+    // A fresh context warning takes the room of everything that can wait (pid, clock, layers).
+    let banner_text = banner(model);
+    if let Some(status) = model.gate_status.as_ref().filter(|_| banner_text.is_none()) {
         right.push(Span::styled(format!(" {status} "), base.patch(theme.muted)));
     }
     if model.gate_modal.needs_attention() {
@@ -80,20 +82,23 @@ pub fn render(frame: &mut Frame, area: Rect, model: &Model) {
     ));
     let right_width: usize = right.iter().map(|s| s.width()).sum();
 
-    let left_fixed = [
+    let mut left: Vec<Span> = vec![
         Span::styled(" overwatch ", base.add_modifier(Modifier::BOLD)),
         Span::styled("│ ", base),
         Span::styled(state, state_style),
         Span::styled(" │ ", base),
-        Span::styled(pid, base),
-        Span::styled(" │ ", base),
-        Span::styled(format_elapsed(model.elapsed()), base),
-        Span::styled(" │ ", base),
     ];
-    let fixed_width: usize = left_fixed.iter().map(|s| s.width()).sum();
+    if banner_text.is_none() {
+        left.extend([
+            Span::styled(pid, base),
+            Span::styled(" │ ", base),
+            Span::styled(format_elapsed(model.elapsed()), base),
+            Span::styled(" │ ", base),
+        ]);
+    }
+    let fixed_width: usize = left.iter().map(|s| s.width()).sum();
     let room = usize::from(area.width).saturating_sub(fixed_width + right_width + 1);
-    let mut left: Vec<Span> = left_fixed.into();
-    match banner(model) {
+    match banner_text {
         Some(text) => left.push(Span::styled(
             truncate(&format!("⚠ {text}"), room),
             theme.warning,
