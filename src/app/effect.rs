@@ -55,7 +55,7 @@ impl RecordNote {
     pub fn marker(&self) -> Option<String> {
         match self {
             RecordNote::Decision(r)
-                if r.verdict >= crate::rules::Decision::Warn
+                if r.verdict >= crate::rules::Decision::Confirm
                     || r.decided_by != crate::gate::DecidedBy::Rules =>
             {
                 Some(format!(
@@ -82,15 +82,23 @@ impl RecordNote {
         }
     }
 
-    /// The `events.jsonl` record: `{"type": "decision"|"context_warning"|"diff", …}`.
+    /// The `events.jsonl` record, flat with a `kind` as the replay timeline reads it:
+    /// `{"kind": "decision", …audit record}`, `{"kind": "context_warning", "fact", "message",
+    /// "from", "to", "tier"}`, or the diff watcher's own event (`"kind": "file_changed"`, …).
     pub fn event(&self) -> serde_json::Value {
         match self {
-            RecordNote::Decision(r) => serde_json::json!({"type": "decision", "record": r}),
+            RecordNote::Decision(r) => {
+                let mut v = serde_json::to_value(r).unwrap_or(serde_json::Value::Null);
+                if let Some(map) = v.as_object_mut() {
+                    map.insert("kind".into(), "decision".into());
+                }
+                v
+            }
             RecordNote::ContextWarning(w) => serde_json::json!({
-                "type": "context_warning", "kind": w.kind, "message": w.message,
+                "kind": "context_warning", "fact": w.kind, "message": w.message,
                 "from": w.from, "to": w.to, "tier": w.tier,
             }),
-            RecordNote::Diff(d) => serde_json::json!({"type": "diff", "event": d}),
+            RecordNote::Diff(d) => serde_json::to_value(d).unwrap_or(serde_json::Value::Null),
         }
     }
 }
@@ -350,5 +358,58 @@ impl Host for TestHost {
     fn bell(&mut self) -> io::Result<()> {
         self.bells += 1;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod record_note_tests {
+    use super::RecordNote;
+    use crate::context::{ContextWarning, FactKind, Tier};
+    use crate::gate::DecidedBy;
+    use crate::rules::Decision;
+
+    fn record(verdict: Decision, by: DecidedBy) -> RecordNote {
+        let json = serde_json::json!({
+            "time": "2026-11-21T10:00:00Z", "session": "s", "agent_command": "bash", "agent": "exec",
+            "user": "dana", "layer": "exec", "command": "git push -f origin main", "cwd": "/w",
+            "target": "main", "target_kind": "git", "tier": "production", "rules": ["git/x"],
+            "verdict": verdict, "decision": "deny", "decided_by": by, "reason": "r", "waited_ms": 5,
+        });
+        RecordNote::Decision(Box::new(serde_json::from_value(json).unwrap()))
+    }
+
+    #[test]
+    fn markers_only_for_held_commands_human_answers_and_warnings() {
+        assert_eq!(
+            record(Decision::Warn, DecidedBy::Rules).marker(),
+            None,
+            "routine warns would flood the timeline"
+        );
+        assert_eq!(record(Decision::Allow, DecidedBy::Rules).marker(), None);
+        assert_eq!(
+            record(Decision::Confirm, DecidedBy::Human)
+                .marker()
+                .as_deref(),
+            Some("deny: git push -f origin main → main")
+        );
+        let w = RecordNote::ContextWarning(ContextWarning {
+            kind: FactKind::Kube,
+            message: "kube context changed: a → prod".into(),
+            from: Some("a".into()),
+            to: Some("prod".into()),
+            tier: Tier::Production,
+        });
+        assert!(
+            w.marker()
+                .is_some_and(|m| m.contains("kube context changed"))
+        );
+    }
+
+    #[test]
+    fn events_are_flat_with_a_kind_for_the_replay_timeline() {
+        let v = record(Decision::Confirm, DecidedBy::Human).event();
+        assert_eq!(v["kind"], "decision");
+        assert_eq!(v["decided_by"], "human");
+        assert_eq!(v["command"], "git push -f origin main");
     }
 }
