@@ -46,14 +46,38 @@ pub fn render(frame: &mut Frame, area: Rect, model: &Model) {
         )),
         _ => {}
     }
+    // What must always show (the tier badge, a held command) is placed first; the rest fits in
+    // what is left, most important first, and is dropped rather than pushing the tier off.
+    let tier = model.context.tier;
+    let tier_badge = Span::styled(
+        format!(" {} ", tier.as_str().to_uppercase()),
+        theme.tier(tier),
+    );
+    let held_width = if model.gate_modal.needs_attention() {
+        34
+    } else {
+        0
+    };
+    let mut budget = usize::from(area.width)
+        .saturating_sub(tier_badge.width() + held_width + 32)
+        .max(8);
+    let mut fit = |text: String, style: Style, right: &mut Vec<Span>| {
+        let w = unicode_width::UnicodeWidthStr::width(text.as_str());
+        if w <= budget {
+            budget -= w;
+            right.push(Span::styled(text, style));
+        } else if budget > 8 {
+            let cut = truncate(&text, budget);
+            budget = 0;
+            right.push(Span::styled(cut, style));
+        }
+    };
     if let Some(notice) = &model.notice {
-        right.push(Span::styled(format!(" {notice} "), theme.error));
+        fit(format!(" {notice} "), theme.error, &mut right);
     }
     // A fresh context warning takes the room of everything that can wait (pid, clock, layers).
     let banner_text = banner(model);
-    if let Some(status) = model.gate_status.as_ref().filter(|_| banner_text.is_none()) {
-        right.push(Span::styled(format!(" {status} "), base.patch(theme.muted)));
-    }
+    let facts = key_facts(&model.context);
     if model.gate_modal.needs_attention() {
         let queued = model.gate_modal.queued_behind();
         let text = if queued > 0 {
@@ -71,15 +95,16 @@ pub fn render(frame: &mut Frame, area: Rect, model: &Model) {
         right.push(Span::styled(text, style));
     }
     right.push(Span::styled(" ", base));
-    let tier = model.context.tier;
-    right.push(Span::styled(
-        format!(" {} ", key_facts(&model.context)),
-        base,
-    ));
-    right.push(Span::styled(
-        format!(" {} ", tier.as_str().to_uppercase()),
-        theme.tier(tier),
-    ));
+    let mut tail = Vec::new();
+    fit(format!(" {facts} "), base, &mut tail);
+    if let Some(status) = model.gate_status.as_ref().filter(|_| banner_text.is_none()) {
+        let mut first = Vec::new();
+        fit(format!(" {status} "), base.patch(theme.muted), &mut first);
+        let at = right.len().saturating_sub(1);
+        right.splice(at..at, first);
+    }
+    right.extend(tail);
+    right.push(tier_badge);
     let right_width: usize = right.iter().map(|s| s.width()).sum();
 
     let mut left: Vec<Span> = vec![
