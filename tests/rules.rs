@@ -279,3 +279,33 @@ fn check_resolves_targets_from_the_real_kubeconfig() {
         10
     );
 }
+
+/// The complete team pack shown in README.md loads and its embedded examples pass, so the
+/// documentation cannot drift from the pack format.
+#[test]
+fn readme_example_pack_passes_rules_test() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .unwrap_or_else(|e| panic!("reading README.md: {e}"));
+    let start = readme
+        .find("```toml\nname = \"acme\"")
+        .unwrap_or_else(|| panic!("README.md lost its example pack"));
+    let body = &readme[start + "```toml\n".len()..];
+    let pack = &body[..body
+        .find("```")
+        .unwrap_or_else(|| panic!("unterminated code block"))];
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("acme.toml");
+    std::fs::write(&path, pack).unwrap_or_else(|e| panic!("{e}"));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_overwatch"))
+        .args(["rules", "test"])
+        .arg(&path)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(" 0 failed"));
+}
