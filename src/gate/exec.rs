@@ -40,28 +40,9 @@ use std::path::PathBuf;
 /// Environment variables read from the exec'ing process by default: the ones the context probes
 /// and rules use to resolve a command's target (see shared/reference/environment-detection.md).
 /// Values may be secrets (`DATABASE_URL`): never print or log them.
-pub const DEFAULT_ENV_NAMES: &[&str] = &[
-    "KUBECONFIG",
-    "HELM_KUBECONTEXT",
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_VAULT",
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "CLOUDSDK_CORE_PROJECT",
-    "CLOUDSDK_ACTIVE_CONFIG_NAME",
-    "GOOGLE_CLOUD_PROJECT",
-    "TF_WORKSPACE",
-    "DOCKER_HOST",
-    "DOCKER_CONTEXT",
-    "DATABASE_URL",
-    "PGHOST",
-    "PGPORT",
-    "PGDATABASE",
-    "PGUSER",
-    "PGSERVICE",
-    "VAULT_ADDR",
-];
+/// The same list the hook and shim clients forward, so every layer resolves targets from the
+/// same variables.
+pub const DEFAULT_ENV_NAMES: &[&str] = super::protocol::GATE_ENV_KEYS;
 
 /// Which system call the exec came through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
