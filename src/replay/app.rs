@@ -243,7 +243,16 @@ impl ReplayApp {
                 } else {
                     EntryKind::Marker
                 };
-                match self.timeline.next_after(now, |e| e.kind == wanted) {
+                // Skip routine allows (every exec the rules let through) when anything notable exists.
+                let any_notable = self
+                    .timeline
+                    .entries
+                    .iter()
+                    .any(|e| e.kind == wanted && e.notable);
+                match self
+                    .timeline
+                    .next_after(now, |e| e.kind == wanted && (e.notable || !any_notable))
+                {
                     Some(t) => self.seek_cast(t),
                     None => self.message = Some("no later decision".into()),
                 }

@@ -38,6 +38,9 @@ pub struct Entry {
     pub label: String,
     /// For diffs: the file path.
     pub path: Option<String>,
+    /// Worth jumping to: a decision where a rule fired or a human answered (the exec gate also
+    /// logs every routine exec the rules allowed), or any non-decision entry.
+    pub notable: bool,
 }
 
 /// Markers and structured events in time order.
@@ -60,6 +63,7 @@ impl Timeline {
                     kind: EntryKind::Marker,
                     label: m.label.clone(),
                     path: None,
+                    notable: true,
                 })
                 .collect(),
             skipped: 0,
@@ -201,10 +205,34 @@ fn entry(v: &Value, time: f64) -> Option<Entry> {
         _ => text(v, &["summary", "message", "label", "fact"])
             .unwrap_or_else(|| kind_name.to_owned()),
     };
+    let notable = kind != EntryKind::Decision
+        || text(v, &["verdict"]).is_some_and(|x| x != "allow")
+        || text(v, &["decided_by"]).is_some_and(|x| x != "rules")
+        || text(v, &["decision"]).is_some_and(|x| x != "allow");
     Some(Entry {
+        notable,
         time: time.max(0.0),
         kind,
         label: label.replace(['\n', '\r'], " "),
         path,
     })
+}
+
+#[cfg(test)]
+mod notable_tests {
+    use super::*;
+
+    /// `n` (next decision) skips the exec gate's routine allows once anything notable exists.
+    #[test]
+    fn routine_allows_are_not_notable_held_and_human_decisions_are() {
+        let routine = serde_json::json!({"kind": "decision", "verdict": "allow", "decision": "allow",
+            "decided_by": "rules", "command": "ls"});
+        let held = serde_json::json!({"kind": "decision", "verdict": "confirm", "decision": "deny",
+            "decided_by": "human", "command": "git push -f"});
+        let warned = serde_json::json!({"kind": "decision", "verdict": "warn", "decision": "allow",
+            "decided_by": "rules", "command": "bash x.sh"});
+        assert_eq!(entry(&routine, 1.0).map(|e| e.notable), Some(false));
+        assert_eq!(entry(&held, 2.0).map(|e| e.notable), Some(true));
+        assert_eq!(entry(&warned, 3.0).map(|e| e.notable), Some(true));
+    }
 }
