@@ -29,7 +29,6 @@ pub fn render(frame: &mut Frame, model: &Model) {
         terminal_view::TerminalView::new(&model.terminal),
         layout.agent,
     );
-    blank_control_characters(frame.buffer_mut(), layout.agent);
     if let Some(side) = layout.side {
         side_panel::render(frame, side, model);
     }
@@ -42,23 +41,6 @@ pub fn render(frame: &mut Frame, model: &Model) {
         && let Some(position) = terminal_view::cursor_position(&model.terminal, layout.agent)
     {
         frame.set_cursor_position(position);
-    }
-}
-
-/// Replaces any cell symbol containing a control character with a space. The emulator keeps a
-/// `\t` in the cell where a tab started (alacritty preserves tabs for copying), and a control
-/// character must never reach the outer terminal: it would move its cursor and tear the frame, and
-/// an escape byte from the agent's output could drive the human's terminal. Runs over the agent
-/// pane only (≤ a few thousand cells per frame).
-fn blank_control_characters(buffer: &mut ratatui::buffer::Buffer, area: ratatui::layout::Rect) {
-    let area = area.intersection(buffer.area);
-    for y in area.top()..area.bottom() {
-        for x in area.left()..area.right() {
-            let cell = &mut buffer[(x, y)];
-            if cell.symbol().chars().any(char::is_control) {
-                cell.set_symbol(" ");
-            }
-        }
     }
 }
 

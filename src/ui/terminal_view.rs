@@ -157,9 +157,7 @@ impl Widget for TerminalView<'_> {
                     out.set_symbol(" ");
                     continue;
                 }
-                // alacritty keeps a '\t' in the cell where a tab started (for copying); like any
-                // other control character it draws as a blank (ratatui rejects control symbols).
-                if cell.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER) || cell.c.is_control() {
+                if cell.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER) {
                     out.set_symbol(" ");
                     continue;
                 }
@@ -170,7 +168,14 @@ impl Widget for TerminalView<'_> {
                 }
                 text.clear();
                 crate::session::model_cell_text(&mut text, cell);
-                out.set_symbol(&text);
+                // alacritty keeps a '\t' in the cell where a tab started (for copying). No control
+                // character may reach the outer terminal (ratatui rejects them, and an escape byte
+                // from the agent could drive the human's terminal): such a cell draws as a blank.
+                if text.is_empty() || text.chars().any(char::is_control) {
+                    out.set_symbol(" ");
+                } else {
+                    out.set_symbol(&text);
+                }
             }
         }
     }
