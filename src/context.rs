@@ -59,6 +59,14 @@ impl std::fmt::Debug for ProbeEnv {
     }
 }
 
+/// This process's environment as UTF-8 pairs. Variables whose name or value is not UTF-8 are
+/// skipped (no probe or rule reads them), where `std::env::vars()` would panic.
+pub fn process_env() -> BTreeMap<String, String> {
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect()
+}
+
 impl ProbeEnv {
     /// The real process: its environment, `$HOME` (or the passwd entry via `dirs`) and current
     /// directory. If `HOSTNAME` is not exported (bash sets it without exporting), it is filled from
@@ -68,9 +76,7 @@ impl ProbeEnv {
     /// Errors: the current directory cannot be determined (deleted, no permission).
     pub fn from_process() -> std::io::Result<ProbeEnv> {
         let cwd = std::env::current_dir()?;
-        let mut env: BTreeMap<String, String> = std::env::vars_os()
-            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-            .collect();
+        let mut env = process_env();
         let home = env
             .get("HOME")
             .filter(|h| !h.is_empty())

@@ -13,11 +13,7 @@ use crate::rules::{CommandInput, Engine, EvalEnv, Evaluation, LoadOptions};
 
 /// The probe input for this process: real HOME, cwd and environment.
 pub fn current_probe_env() -> anyhow::Result<ProbeEnv> {
-    Ok(ProbeEnv {
-        home: dirs::home_dir().context("finding the home directory")?,
-        cwd: std::env::current_dir().context("reading the current directory")?,
-        env: std::env::vars().collect(),
-    })
+    ProbeEnv::from_process().context("reading the current directory")
 }
 
 /// Loads the engine for a CLI command: standard layers plus `--rules` paths. A pack error is

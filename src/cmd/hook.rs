@@ -32,7 +32,7 @@ pub fn main(args: HookArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let input = hook::read_capped(std::io::stdin().lock());
-    let env: Vec<(String, String)> = std::env::vars().collect();
+    let env: Vec<(String, String)> = crate::context::process_env().into_iter().collect();
     let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
     let output = hook::run(agent, input, &env, &cwd, engine::load_standalone);
     let mut stdout = std::io::stdout().lock();

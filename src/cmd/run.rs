@@ -194,7 +194,7 @@ pub fn supervise(settings: Settings) -> anyhow::Result<Outcome> {
     let exe = std::env::current_exe().context("finding overwatch's own binary")?;
 
     // What the agent will be pointed at: overwatch's environment overlaid by the session's.
-    let mut agent_env: std::collections::BTreeMap<String, String> = std::env::vars().collect();
+    let mut agent_env = context::process_env();
     for (k, v) in &settings.env {
         agent_env.insert(
             k.to_string_lossy().into_owned(),

@@ -144,7 +144,7 @@ pub fn run(
         subject: Subject::Argv(argv),
         cwd,
         pid: std::process::id(),
-        env: super::protocol::env_subset(std::env::vars()),
+        env: super::protocol::env_subset(crate::context::process_env()),
     };
     let addr = GateAddress::from_env(|k| std::env::var(k).ok());
     match client::decide(addr.as_ref(), &req, standalone) {
