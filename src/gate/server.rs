@@ -90,13 +90,11 @@ pub enum GateError {
     Audit(#[from] super::audit::AuditError),
 }
 
-/// A fresh public session id: UTC time plus 3 random bytes (`20261121T112742Z-a1b2c3`).
+/// A fresh public session id, the same kind the session's data dir is named with
+/// ([`crate::record::session_dir::new_session_id`]), so an unrecorded session's audit dir and a
+/// recorded one look alike.
 pub fn new_session_id() -> String {
-    let mut bytes = [0u8; 3];
-    // The id only needs to be unique among this user's sessions; time alone nearly is.
-    let _ = getrandom::fill(&mut bytes);
-    let now = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ");
-    format!("{now}-{}", hex::encode(bytes))
+    crate::record::session_dir::new_session_id()
 }
 
 struct Shared {
