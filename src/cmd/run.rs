@@ -250,11 +250,7 @@ pub fn supervise(settings: Settings) -> anyhow::Result<Outcome> {
         }
     };
     let session_id = match &recording {
-        Some(rec) => rec
-            .dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(gate::server::new_session_id),
+        Some(rec) => session_id_of(&rec.dir),
         None => gate::server::new_session_id(),
     };
 

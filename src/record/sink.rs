@@ -32,6 +32,8 @@ pub enum RecordMsg {
     Marker(Duration, String),
     /// A structured record for `events.jsonl`.
     Event(Duration, Value),
+    /// The agent exited with this status: write the last output and close the cast.
+    Finish(Option<i32>),
 }
 
 /// The sending side, owned by the app; [`RecordingSink::finish`] ends the recording.
@@ -43,7 +45,6 @@ pub struct RecordingSink {
     pub dir: PathBuf,
     /// The cast file being written.
     pub cast_path: PathBuf,
-    exit: std::sync::Arc<std::sync::Mutex<Option<i32>>>,
 }
 
 impl RecordingSink {
@@ -56,18 +57,15 @@ impl RecordingSink {
         let (tx, rx) = sync_channel(CAPACITY);
         let cast_path = recorder.cast_path().to_path_buf();
         let path = dir.path.clone();
-        let exit = std::sync::Arc::new(std::sync::Mutex::new(None));
-        let exit_for_thread = std::sync::Arc::clone(&exit);
         let thread = std::thread::Builder::new()
             .name("overwatch-record".into())
-            .spawn(move || run(dir, recorder, rx, started, exit_for_thread))?;
+            .spawn(move || run(dir, recorder, rx, started))?;
         Ok(RecordingSink {
             tx: Some(tx),
             thread: Some(thread),
             started,
             dir: path,
             cast_path,
-            exit,
         })
     }
 
@@ -86,9 +84,7 @@ impl RecordingSink {
 
     /// Ends the recording with the agent's exit status and waits for the last write.
     pub fn finish(mut self, exit_status: Option<i32>) -> Result<RecordSummary, String> {
-        if let Ok(mut e) = self.exit.lock() {
-            *e = exit_status;
-        }
+        self.send(RecordMsg::Finish(exit_status));
         self.tx = None;
         match self.thread.take().map(JoinHandle::join) {
             Some(Ok(result)) => result,
@@ -111,9 +107,9 @@ fn run(
     mut recorder: Recorder,
     rx: Receiver<RecordMsg>,
     started: Instant,
-    exit: std::sync::Arc<std::sync::Mutex<Option<i32>>>,
 ) -> Result<RecordSummary, String> {
     let mut failed: Option<String> = None;
+    let mut status = None;
     loop {
         let msg = rx.recv_timeout(TICK);
         let result = match msg {
@@ -127,6 +123,10 @@ fn run(
                 Ok(())
             }
             Ok(RecordMsg::Event(at, value)) => recorder.event(at, value),
+            Ok(RecordMsg::Finish(exit)) => {
+                status = exit;
+                break;
+            }
             Err(RecvTimeoutError::Timeout) => Ok(()),
             Err(RecvTimeoutError::Disconnected) => break,
         };
@@ -134,7 +134,6 @@ fn run(
             failed.get_or_insert_with(|| err.to_string());
         }
     }
-    let status = exit.lock().ok().and_then(|e| *e);
     let summary = finish_session(&dir, recorder, status).map_err(|e| e.to_string())?;
     match failed {
         Some(err) => Err(format!("recording incomplete: {err}")),
