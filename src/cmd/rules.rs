@@ -49,12 +49,16 @@ pub fn main(args: RulesArgs) -> anyhow::Result<ExitCode> {
         RulesCommand::Test { paths } => {
             // Built-ins plus the given packs (or the configured layers when none are given).
             let opts = if paths.is_empty() {
-                LoadOptions::standard(&probe.cwd, args.rules)
+                LoadOptions {
+                    builtin_from_toml: true,
+                    ..LoadOptions::standard(&probe.cwd, args.rules)
+                }
             } else {
                 let mut team = args.rules;
                 team.extend(paths);
                 LoadOptions {
                     builtin: true,
+                    builtin_from_toml: true,
                     team_paths: team,
                     ..LoadOptions::default()
                 }
@@ -91,9 +95,17 @@ pub fn main(args: RulesArgs) -> anyhow::Result<ExitCode> {
             })
         }
         RulesCommand::Lint => {
-            let engine = match load_engine(&probe, args.rules) {
+            // From the TOML: lint reports rules without embedded examples.
+            let opts = LoadOptions {
+                builtin_from_toml: true,
+                ..LoadOptions::standard(&probe.cwd, args.rules)
+            };
+            let engine = match Engine::load(&opts) {
                 Ok(e) => e,
-                Err(c) => return Ok(c),
+                Err(e) => {
+                    eprintln!("{:?}", miette::Report::new(e));
+                    return Ok(ExitCode::from(2));
+                }
             };
             let mut warnings = 0;
             let mut seen = std::collections::HashMap::new();

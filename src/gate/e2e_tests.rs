@@ -37,6 +37,7 @@ pub(super) fn real_rules() -> Arc<dyn Evaluator> {
         origin: "e2e-team.toml".into(),
         path: None,
         text: TEAM_PACK.to_string(),
+        compiled: None,
     };
     let engine =
         crate::rules::Engine::from_sources(vec![source], crate::rules::Layer::Team, true).unwrap();

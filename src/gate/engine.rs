@@ -184,13 +184,10 @@ mod tests {
     use crate::gate::Layer;
 
     fn evaluator(pack: &str) -> RulesEvaluator {
-        let source = rules::pack::PackSource {
-            origin: "team.toml".into(),
-            path: None,
-            text: format!(
-                "name = \"team\"\nversion = \"1.0.0\"\ndescription = \"test pack\"\n{pack}"
-            ),
-        };
+        let source = rules::pack::PackSource::inline(
+            "team.toml",
+            format!("name = \"team\"\nversion = \"1.0.0\"\ndescription = \"test pack\"\n{pack}"),
+        );
         let engine = Engine::from_sources(vec![source], rules::Layer::Team, true).unwrap();
         RulesEvaluator::new(engine, "/home/dev".into())
     }

@@ -195,7 +195,7 @@ pub fn compile(inputs: Vec<Input>) -> Result<Compiled, LoadError> {
                     "defined twice in this pack",
                 ));
             }
-            let compile_re = |s: &toml::Spanned<String>| -> Result<LazyRegex, LoadError> {
+            let compile_re = |s: &pack::Spanned<String>| -> Result<LazyRegex, LoadError> {
                 let re = LazyRegex::new(s.get_ref());
                 if validate {
                     re.validate().map_err(|e| {

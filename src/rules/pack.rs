@@ -54,8 +54,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use miette::{Diagnostic, NamedSource, SourceSpan};
-use serde::Deserialize;
-use toml::Spanned;
+use serde::{Deserialize, Deserializer};
 
 use crate::context::{CustomProbe, FactKind, Tier, TierPin};
 use crate::rules::Decision;
@@ -312,12 +311,68 @@ pub enum Access {
     Any,
 }
 
+/// A value and the byte range of the pack text it was written at (for file:line:column errors
+/// and example locations).
+///
+/// From TOML (any human-readable format) it carries the real span, read through
+/// [`toml::Spanned`]; from the build-time MessagePack form of the built-in packs (see `build.rs`) it
+/// carries `0..0`: those packs are checked by `overwatch rules test`, which reads their TOML.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spanned<T> {
+    span: std::ops::Range<usize>,
+    value: T,
+}
+
+impl<T> Spanned<T> {
+    /// The value.
+    pub fn get_ref(&self) -> &T {
+        &self.value
+    }
+
+    /// Byte range in the pack text (`0..0` when read from the compiled form).
+    pub fn span(&self) -> std::ops::Range<usize> {
+        self.span.clone()
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if deserializer.is_human_readable() {
+            let s = toml::Spanned::<T>::deserialize(deserializer)?;
+            Ok(Spanned {
+                span: s.span(),
+                value: s.into_inner(),
+            })
+        } else {
+            Ok(Spanned {
+                span: 0..0,
+                value: T::deserialize(deserializer)?,
+            })
+        }
+    }
+}
+
 /// A pack's text and where it came from (a path, or `builtin:NAME` for embedded packs).
 #[derive(Debug, Clone)]
 pub struct PackSource {
     pub origin: String,
     pub path: Option<PathBuf>,
     pub text: String,
+    /// The same pack pre-parsed into MessagePack at build time (built-in packs only; see `build.rs`):
+    /// [`parse_pack`] decodes it instead of parsing `text`.
+    pub compiled: Option<&'static [u8]>,
+}
+
+impl PackSource {
+    /// A pack given as text (tests, benches, generated packs).
+    pub fn inline(origin: impl Into<String>, text: impl Into<String>) -> PackSource {
+        PackSource {
+            origin: origin.into(),
+            path: None,
+            text: text.into(),
+            compiled: None,
+        }
+    }
 }
 
 /// A rule pack failed to load. Renders with miette as `file:line:column` plus a caret under the
@@ -389,8 +444,19 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-/// Parses a pack's TOML, mapping syntax and schema errors to spans.
+/// Parses a pack's TOML, mapping syntax and schema errors to spans; a built-in pack's compiled
+/// form is decoded instead (its spans are `0..0`).
 pub fn parse_pack(source: &PackSource) -> Result<PackFile, LoadError> {
+    if let Some(bytes) = source.compiled {
+        return rmp_serde::from_slice::<PackFile>(bytes).map_err(|e| {
+            LoadError::at(
+                source,
+                0..0,
+                format!("decoding the compiled built-in pack: {e}"),
+                "this pack",
+            )
+        });
+    }
     toml::from_str::<PackFile>(&source.text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         let message = e.message().trim().to_string();
@@ -412,6 +478,7 @@ pub fn read_pack(path: &Path) -> Result<PackSource, LoadError> {
         origin: path.display().to_string(),
         path: Some(path.to_path_buf()),
         text,
+        compiled: None,
     })
 }
 
@@ -437,33 +504,57 @@ pub fn pack_paths(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
     Ok(out)
 }
 
-/// The built-in packs, embedded at compile time: `(name, text)`.
-pub const BUILTIN: &[(&str, &str)] = &[
-    ("core", include_str!("../../rules/core.toml")),
-    ("git", include_str!("../../rules/git.toml")),
-    ("kubernetes", include_str!("../../rules/kubernetes.toml")),
-    ("terraform", include_str!("../../rules/terraform.toml")),
-    ("aws", include_str!("../../rules/aws.toml")),
-    ("gcloud", include_str!("../../rules/gcloud.toml")),
-    ("azure", include_str!("../../rules/azure.toml")),
-    ("databases", include_str!("../../rules/databases.toml")),
-    ("docker", include_str!("../../rules/docker.toml")),
-    (
-        "feature-flags",
-        include_str!("../../rules/feature-flags.toml"),
-    ),
-    ("secrets", include_str!("../../rules/secrets.toml")),
-    ("platforms", include_str!("../../rules/platforms.toml")),
+/// One built-in pack: its TOML (the source of truth, for `rules test` and messages) and the
+/// same pack pre-parsed into MessagePack by `build.rs`.
+#[derive(Debug, Clone, Copy)]
+pub struct BuiltinPack {
+    pub name: &'static str,
+    pub text: &'static str,
+    pub compiled: &'static [u8],
+}
+
+macro_rules! builtin_packs {
+    ($($name:literal),* $(,)?) => {
+        &[$(BuiltinPack {
+            name: $name,
+            text: include_str!(concat!("../../rules/", $name, ".toml")),
+            compiled: include_bytes!(concat!(env!("OUT_DIR"), "/", $name, ".msgpack")),
+        }),*]
+    };
+}
+
+/// The built-in packs, embedded at compile time, in load order.
+pub const BUILTIN: &[BuiltinPack] = builtin_packs![
+    "core",
+    "git",
+    "kubernetes",
+    "terraform",
+    "aws",
+    "gcloud",
+    "azure",
+    "databases",
+    "docker",
+    "feature-flags",
+    "secrets",
+    "platforms",
 ];
 
-/// The built-in packs as sources.
+/// The built-in packs as sources, decoded from their compiled form (fast; spans `0..0`, no
+/// embedded examples).
 pub fn builtin_sources() -> Vec<PackSource> {
+    builtin_sources_with(true)
+}
+
+/// The built-in packs as sources; `compiled = false` parses their TOML (exact spans and the
+/// embedded examples, several times slower), as `overwatch rules test` and `rules lint` do.
+pub fn builtin_sources_with(compiled: bool) -> Vec<PackSource> {
     BUILTIN
         .iter()
-        .map(|(name, text)| PackSource {
-            origin: format!("builtin:rules/{name}.toml"),
+        .map(|p| PackSource {
+            origin: format!("builtin:rules/{}.toml", p.name),
             path: None,
-            text: (*text).to_string(),
+            text: p.text.to_string(),
+            compiled: compiled.then_some(p.compiled),
         })
         .collect()
 }
@@ -473,16 +564,38 @@ mod tests {
     use super::*;
 
     fn src(text: &str) -> PackSource {
-        PackSource {
-            origin: "t.toml".into(),
-            path: None,
-            text: text.into(),
+        PackSource::inline("t.toml", text)
+    }
+
+    #[test]
+    fn compiled_builtin_packs_equal_their_toml() {
+        let spans = regex::Regex::new(r"span: \d+\.\.\d+").unwrap();
+        let shape = |p: &PackFile| {
+            spans
+                .replace_all(&format!("{p:#?}"), "span: _")
+                .into_owned()
+        };
+        for (compiled, toml) in builtin_sources_with(true)
+            .iter()
+            .zip(builtin_sources_with(false))
+        {
+            assert!(compiled.compiled.is_some() && toml.compiled.is_none());
+            let a = parse_pack(compiled).unwrap_or_else(|e| panic!("{e}"));
+            let mut b = parse_pack(&toml).unwrap_or_else(|e| panic!("{e}"));
+            let first = |p: &PackFile| p.rules.first().map(|r| r.id.span());
+            // The TOML form keeps real spans; the compiled form has none, and no examples.
+            assert_ne!(first(&b), Some(0..0), "{}", toml.origin);
+            assert!(b.rules.iter().any(|r| !r.examples.matches.is_empty()));
+            for r in &mut b.rules {
+                r.examples = Examples::default();
+            }
+            assert_eq!(shape(&a), shape(&b), "{}", toml.origin);
         }
     }
 
     #[test]
     fn every_builtin_pack_parses() {
-        for s in builtin_sources() {
+        for s in builtin_sources_with(false) {
             let p = parse_pack(&s).unwrap_or_else(|e| panic!("{e}"));
             assert!(
                 !p.rules.is_empty() || !p.paths.is_empty(),

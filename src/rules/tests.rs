@@ -6,10 +6,19 @@ use std::path::{Path, PathBuf};
 
 use super::*;
 
-/// The built-in packs, compiled once for all tests (an `Engine` is `Send + Sync`).
+/// The built-in packs from their TOML (with their embedded examples), compiled once for all
+/// tests (an `Engine` is `Send + Sync`). `pack::tests` checks the compiled form equals the TOML.
 fn engine() -> Engine {
     static ENGINE: std::sync::LazyLock<Engine> = std::sync::LazyLock::new(|| {
-        Engine::from_sources(Vec::new(), Layer::Team, true).unwrap_or_else(|e| panic!("{e}"))
+        let inputs = pack::builtin_sources_with(false)
+            .into_iter()
+            .map(|source| layers::Input {
+                source,
+                layer: Layer::Builtin,
+                trusted: true,
+            })
+            .collect();
+        Engine::from_compiled(layers::compile(inputs).unwrap_or_else(|e| panic!("{e}")))
     });
     ENGINE.clone()
 }
@@ -847,6 +856,7 @@ mod layering {
             origin: name.into(),
             path: None,
             text: text.into(),
+            compiled: None,
         }
     }
 
@@ -1299,6 +1309,7 @@ examples.no_match = ["ldcli flags list"]
         origin: "team.toml".into(),
         path: None,
         text: pack.into(),
+        compiled: None,
     };
     let e = Engine::from_sources(vec![source], Layer::Team, true).unwrap_or_else(|e| panic!("{e}"));
     let cmd = "ldcli flags toggle-on --flag x --environment production";
