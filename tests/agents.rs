@@ -87,6 +87,7 @@ fn claude_code_welcome_and_prompt_render_in_the_pane() {
         unset: UNSET,
         cwd: Some(workspace.path()),
         timeout: AGENT_TIMEOUT,
+        wrapper: "",
     });
     let screen = t.wait_for("Welcome to Claude Code");
     assert_eq!(layout_defect(&screen, "claude"), None, "{screen}");
@@ -134,6 +135,7 @@ fn codex_sign_in_screen_says_welcome() {
         unset: UNSET,
         cwd: Some(workspace.path()),
         timeout: AGENT_TIMEOUT,
+        wrapper: "",
     });
     let screen = t.wait_for("Welcome to Codex");
     assert_eq!(layout_defect(&screen, "codex"), None, "{screen}");
@@ -173,6 +175,7 @@ fn codex_prompt_takes_typed_text_with_a_fake_provider() {
         unset: &UNSET[..UNSET.len() - 1],
         cwd: Some(workspace.path()),
         timeout: AGENT_TIMEOUT,
+        wrapper: "",
     });
     let screen = t.wait_for("OpenAI Codex");
     assert_eq!(layout_defect(&screen, "codex"), None, "{screen}");

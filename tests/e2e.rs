@@ -264,3 +264,47 @@ fn context_switch_under_a_running_session_is_warned() {
         "a token was rendered:\n{activity}"
     );
 }
+
+/// The agent runs as the same user as overwatch, so nothing but PR_SET_DUMPABLE keeps it from
+/// ptracing the supervisor or reading its memory and environment through /proc and approving its
+/// own commands. Root may read any process, so as root both run as `nobody`; reading its own
+/// /proc entry is the control that the probe itself works.
+#[test]
+fn the_agent_cannot_read_the_supervisors_memory() {
+    require_tmux!();
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("peek.sh");
+    std::fs::write(
+        &script,
+        r#"cat /proc/$$/environ >/dev/null 2>&1 && echo "SELF=open" || echo "SELF=denied"
+cat /proc/$PPID/environ >/dev/null 2>&1 && echo "SUPERVISOR=open" || echo "SUPERVISOR=denied"
+exec sleep 600
+"#,
+    )
+    .unwrap();
+    let root = nix::unistd::geteuid().is_root();
+    let home = dir.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    if root {
+        let nobody = nix::unistd::User::from_name("nobody").unwrap().unwrap();
+        for p in [dir.path(), home.as_path(), script.as_path()] {
+            nix::unistd::chown(p, Some(nobody.uid), Some(nobody.gid)).unwrap();
+        }
+    }
+    let home_s = home.display().to_string();
+    let config = home.join(".config").display().to_string();
+    let args = format!("run --no-record --no-exec-gate -- sh {}", script.display());
+    let t = Tmux::start(Launch {
+        args: &args,
+        env: &[("HOME", &home_s), ("XDG_CONFIG_HOME", &config)],
+        wrapper: if root {
+            "setpriv --reuid=nobody --regid=nogroup --clear-groups"
+        } else {
+            ""
+        },
+        ..Launch::default()
+    });
+    let screen = t.wait_for("SUPERVISOR=");
+    assert!(screen.contains("SELF=open"), "{screen}");
+    assert!(screen.contains("SUPERVISOR=denied"), "{screen}");
+}

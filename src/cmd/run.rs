@@ -184,6 +184,11 @@ pub fn supervise(settings: Settings) -> anyhow::Result<Outcome> {
             && std::io::IsTerminal::is_terminal(&std::io::stdin()),
         "overwatch run draws a terminal UI: run it in a terminal (stdin and stdout must be a TTY)"
     );
+    // The agent runs as the same user: without this it could ptrace the supervisor or write its
+    // memory through /proc/PID/mem and approve its own commands. Not dumpable = same-uid processes
+    // get neither (nor /proc/PID/maps, environ or fd); exec resets the flag in the agent's tree.
+    nix::sys::prctl::set_dumpable(false)
+        .context("making the supervisor non-dumpable (PR_SET_DUMPABLE)")?;
     let (cols, rows) = crossterm::terminal::size().context("reading the terminal size")?;
     let screen = Rect::new(0, 0, cols, rows);
     let pane = Model::pane_size(screen, settings.side_percent);

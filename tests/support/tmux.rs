@@ -29,6 +29,8 @@ pub struct Launch<'a> {
     pub cwd: Option<&'a Path>,
     /// How long `wait_*` polls before failing.
     pub timeout: Duration,
+    /// A command overwatch runs under (`setpriv --reuid=nobody …`), empty for none.
+    pub wrapper: &'a str,
 }
 
 impl Default for Launch<'_> {
@@ -39,6 +41,7 @@ impl Default for Launch<'_> {
             unset: &[],
             cwd: None,
             timeout: Duration::from_secs(15),
+            wrapper: "",
         }
     }
 }
@@ -71,7 +74,8 @@ impl Tmux {
             vars.push_str(&format!(" {k}='{v}'"));
         }
         let command = format!(
-            "env{vars} {} {}; echo EXIT=$?; sleep 600",
+            "env{vars} {} {} {}; echo EXIT=$?; sleep 600",
+            launch.wrapper,
             bin().display(),
             launch.args
         );
