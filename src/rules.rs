@@ -615,9 +615,7 @@ impl Engine {
         abs: &Path,
         env: &EvalEnv<'_>,
     ) -> impl Iterator<Item = &'s layers::PathRule> {
-        let home = env.probe.home.clone();
-        let cwd = env.probe.cwd.clone();
-        let abs = abs.to_path_buf();
+        let path = matcher::GlobPath::new(abs, &env.probe.home, &env.probe.cwd);
         self.inner.c.paths.iter().filter(move |p| {
             let applies = matches!(
                 (p.access, access),
@@ -625,7 +623,7 @@ impl Engine {
                     | (pack::Access::Read, PathAccess::Read)
                     | (pack::Access::Write, PathAccess::Write)
             );
-            applies && p.covers(&abs, &home, &cwd)
+            applies && p.covers(&path)
         })
     }
 
@@ -685,11 +683,12 @@ impl Engine {
             let project = PathBuf::from("/workspace");
             (project.join(path), project)
         };
+        let glob_path = matcher::GlobPath::new(&abs, &home, &project);
         self.inner
             .c
             .paths
             .iter()
-            .filter(|p| p.covers(&abs, &home, &project))
+            .filter(|p| p.covers(&glob_path))
             .max_by_key(|p| p.action)
             .map(|p| SensitiveMatch {
                 id: p.id.clone(),

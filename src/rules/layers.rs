@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::context::{CustomProbe, Tier, TierPin};
 use crate::rules::Decision;
 
-use super::matcher::{FactTest, FlagPat, Glob, LazyRegex, Rule};
+use super::matcher::{FactTest, FlagPat, Glob, GlobPath, LazyRegex, Rule};
 use super::pack::{self, Access, LoadError, PackFile, PackSource, ProgramSpec};
 
 /// Where a pack was loaded from.
@@ -55,15 +55,10 @@ pub struct PackInfo {
 }
 
 impl PathRule {
-    /// Whether the rule covers an absolute path.
-    pub fn covers(
-        &self,
-        abs: &std::path::Path,
-        home: &std::path::Path,
-        project: &std::path::Path,
-    ) -> bool {
-        self.globs.iter().any(|g| g.matches(abs, home, project))
-            && !self.exclude.iter().any(|g| g.matches(abs, home, project))
+    /// Whether the rule covers a path (see [`GlobPath`]).
+    pub fn covers(&self, path: &GlobPath) -> bool {
+        self.globs.iter().any(|g| g.matches_path(path))
+            && !self.exclude.iter().any(|g| g.matches_path(path))
     }
 }
 

@@ -231,28 +231,53 @@ impl Glob {
 
     /// Whether an absolute path matches (tried as absolute, `~/…` and project-relative).
     pub fn matches(&self, abs: &Path, home: &Path, project: &Path) -> bool {
+        self.matches_path(&GlobPath::new(abs, home, project))
+    }
+
+    /// [`Glob::matches`] on a path spelled out once for every glob tried on it.
+    pub fn matches_path(&self, p: &GlobPath) -> bool {
         if self.basename_only {
-            return abs
-                .file_name()
-                .is_some_and(|n| self.re.is_match_or(false, &n.to_string_lossy()));
+            return p
+                .name
+                .as_deref()
+                .is_some_and(|n| self.re.is_match_or(false, n));
         }
-        let s = abs.to_string_lossy();
-        if self.re.is_match_or(false, &s) {
-            return true;
+        self.re.is_match_or(false, &p.abs)
+            || p.home_rel
+                .as_deref()
+                .is_some_and(|s| self.re.is_match_or(false, s))
+            || p.project_rel
+                .as_deref()
+                .is_some_and(|s| self.re.is_match_or(false, s))
+    }
+}
+
+/// An absolute path in the spellings a [`Glob`] is tried against: as is, as `~/…` under the
+/// home directory, relative to the project, and its file name (lossy UTF-8). Built once per
+/// path, not once per glob.
+#[derive(Debug, Clone)]
+pub struct GlobPath {
+    abs: String,
+    home_rel: Option<String>,
+    project_rel: Option<String>,
+    name: Option<String>,
+}
+
+impl GlobPath {
+    /// Spells out `abs` relative to `home` and `project`.
+    pub fn new(abs: &Path, home: &Path, project: &Path) -> GlobPath {
+        GlobPath {
+            abs: abs.to_string_lossy().into_owned(),
+            home_rel: abs
+                .strip_prefix(home)
+                .ok()
+                .map(|rel| format!("~/{}", rel.to_string_lossy())),
+            project_rel: abs
+                .strip_prefix(project)
+                .ok()
+                .map(|rel| rel.to_string_lossy().into_owned()),
+            name: abs.file_name().map(|n| n.to_string_lossy().into_owned()),
         }
-        if let Ok(rel) = abs.strip_prefix(home)
-            && self
-                .re
-                .is_match_or(false, &format!("~/{}", rel.to_string_lossy()))
-        {
-            return true;
-        }
-        if let Ok(rel) = abs.strip_prefix(project)
-            && self.re.is_match_or(false, &rel.to_string_lossy())
-        {
-            return true;
-        }
-        false
     }
 }
 
@@ -578,9 +603,8 @@ impl Rule {
                 }
                 target::resolve_path(w.expanded(), &view.inv.cwd, &env.probe.home, &env.probe.cwd)
                     .is_some_and(|p| {
-                        self.path_globs
-                            .iter()
-                            .any(|g| g.matches(&p, &env.probe.home, &env.probe.cwd))
+                        let p = GlobPath::new(&p, &env.probe.home, &env.probe.cwd);
+                        self.path_globs.iter().any(|g| g.matches_path(&p))
                     })
             });
             if !hit {
