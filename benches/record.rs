@@ -187,6 +187,30 @@ fn generate_cast(path: &Path, megabytes: usize) -> u64 {
     std::fs::metadata(path).expect("size").len()
 }
 
+/// `VmRSS`/`VmHWM` of this process in KiB (0 where /proc is unavailable).
+fn vm_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Mean, 95th percentile and worst of `samples`.
+fn summary(samples: &mut [Duration]) -> String {
+    samples.sort();
+    let mean = samples.iter().sum::<Duration>() / samples.len().max(1) as u32;
+    let p95 = samples[(samples.len() * 95 / 100).min(samples.len() - 1)];
+    let worst = samples[samples.len() - 1];
+    format!(
+        "n={} mean {mean:.1?}, p95 {p95:.1?}, worst {worst:.1?}",
+        samples.len()
+    )
+}
+
 fn bench_seek(c: &mut Criterion) {
     let megabytes: usize = std::env::var("OVERWATCH_BENCH_CAST_MB")
         .ok()
@@ -197,12 +221,17 @@ fn bench_seek(c: &mut Criterion) {
     let started = Instant::now();
     let size = generate_cast(&path, megabytes);
     eprintln!("generated {size} B cast in {:.1?}", started.elapsed());
+    // Peak RSS from here on is replay's (Linux: writing 5 to clear_refs resets VmHWM).
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let rss_before = vm_kib("VmRSS:");
     let started = Instant::now();
     let mut player = Player::open(&path, Some(KEYFRAME_BYTES)).expect("open");
+    let keyframe_bytes: usize = player.index.keyframes.iter().map(|k| k.screen.len()).sum();
     eprintln!(
-        "index with keyframes built in {:.1?} ({} keyframes, {:.0} s of recording)",
+        "index with keyframes built in {:.1?} ({} keyframes, {} KiB of snapshots, {:.0} s of recording)",
         started.elapsed(),
         player.index.keyframes.len(),
+        keyframe_bytes / 1024,
         player.index.duration
     );
     let duration = player.index.duration;
@@ -213,14 +242,36 @@ fn bench_seek(c: &mut Criterion) {
         seed ^= seed << 17;
         (seed % 1_000_000) as f64 / 1_000_000.0
     };
-    let mut worst = Duration::ZERO;
-    for _ in 0..50 {
+    let mut random = Vec::new();
+    for _ in 0..200 {
         let t = next() * duration;
         let started = Instant::now();
         player.seek(t).expect("seek");
-        worst = worst.max(started.elapsed());
+        random.push(started.elapsed());
     }
-    eprintln!("worst of 50 random seeks: {worst:.1?}");
+    eprintln!("random seeks: {}", summary(&mut random));
+    // The worst case by construction: just before a keyframe, coming from far away, so the seek
+    // restores the previous keyframe and feeds the whole interval.
+    let times: Vec<f64> = player.index.keyframes.iter().map(|k| k.pos.time).collect();
+    let mut before_keyframe = Vec::new();
+    for i in (1..times.len()).step_by((times.len() / 50).max(1)) {
+        player
+            .seek(if i % 2 == 0 { 0.0 } else { duration })
+            .expect("seek");
+        let t = (times[i] - 1e-4).max(times[i - 1]);
+        let started = Instant::now();
+        player.seek(t).expect("seek");
+        before_keyframe.push(started.elapsed());
+    }
+    eprintln!(
+        "seeks just before a keyframe: {}",
+        summary(&mut before_keyframe)
+    );
+    eprintln!(
+        "replay RSS: {} KiB before opening, peak {} KiB while indexing and seeking",
+        rss_before,
+        vm_kib("VmHWM:")
+    );
     let mut group = c.benchmark_group("replay");
     group.sample_size(30);
     group.bench_function("seek_random", |b| {

@@ -13,9 +13,16 @@ use super::cast::{Code, EventReader, Header, LineIssue, ReadPos, open};
 use super::keyframe::{Sequence, snapshot};
 use crate::session::{PaneSize, TerminalModel};
 
-/// Output bytes between keyframes. Seeking feeds at most this much (plus one snapshot); ~4 MiB
-/// keeps a seek under the 200 ms target at the model's measured throughput (benches/record.rs).
-pub const KEYFRAME_BYTES: u64 = 4 * 1024 * 1024;
+/// Output bytes between keyframes. Seeking feeds at most this much (plus one snapshot restore):
+/// 1 MiB is ~40–60 ms at the model's measured 18–25 MiB/s on a loaded 2-core machine, well under the
+/// 200 ms target even when the machine is busy (benches/record.rs; 4 MiB measured a 323 ms worst).
+pub const KEYFRAME_BYTES: u64 = 1024 * 1024;
+
+/// Keyframes never take more than 1/this of the output they cover: after a snapshot of `n` bytes the
+/// next one waits for at least `n * KEYFRAME_SHARE` bytes of output. Typical snapshots (a few KiB)
+/// are far below it; it only spaces keyframes out for screens of per-cell truecolour, so a 1 GB
+/// cast can never hold more than ~64 MB of keyframes.
+pub const KEYFRAME_SHARE: u64 = 16;
 
 /// On the alternate screen, keyframes wait up to this many intervals for the primary screen.
 pub const ALT_SCREEN_FALLBACK: u64 = 4;
@@ -101,6 +108,7 @@ impl Index {
             });
         }
         let mut since_keyframe = 0u64;
+        let mut spacing = every;
         let mut ground = Sequence::default();
         let mut last_time = 0.0f64;
         while let Some(event) = reader.next_event() {
@@ -133,16 +141,18 @@ impl Index {
             // it private), so prefer keyframes on the primary screen and only fall back after
             // ALT_SCREEN_FALLBACK intervals, to keep seeks bounded in long full-screen sessions.
             if let Some(m) = model.as_mut()
-                && since_keyframe >= every
+                && since_keyframe >= spacing
                 && ground.is_ground()
                 && !m.is_synchronized()
                 && (!m.term().mode().contains(TermMode::ALT_SCREEN)
-                    || since_keyframe >= every.saturating_mul(ALT_SCREEN_FALLBACK))
+                    || since_keyframe >= spacing.saturating_mul(ALT_SCREEN_FALLBACK))
             {
+                let screen = snapshot(m);
+                spacing = every.max(screen.len() as u64 * KEYFRAME_SHARE);
                 index.keyframes.push(Keyframe {
                     pos: reader.pos(),
                     size: m.size(),
-                    screen: snapshot(m),
+                    screen,
                 });
                 since_keyframe = 0;
             }
