@@ -29,7 +29,7 @@ use overwatch::replay;
 
 use record::cast::{CastFormat, CastHeader, CastWriter};
 use record::recorder::{RecordOptions, Recorder, TermSize};
-use replay::index::KEYFRAME_BYTES;
+use replay::indexer::KEYFRAME_BYTES;
 use replay::player::Player;
 use session::{PaneSize, TerminalModel};
 
@@ -226,12 +226,14 @@ fn bench_seek(c: &mut Criterion) {
     let rss_before = vm_kib("VmRSS:");
     let started = Instant::now();
     let mut player = Player::open(&path, Some(KEYFRAME_BYTES)).expect("open");
-    let keyframe_bytes: usize = player.index.keyframes.iter().map(|k| k.screen.len()).sum();
+    let opened = started.elapsed();
+    player.keyframes.wait();
+    let progress = player.keyframes.progress();
     eprintln!(
-        "index with keyframes built in {:.1?} ({} keyframes, {} KiB of snapshots, {:.0} s of recording)",
+        "opened (index scan, what the user waits for) in {opened:.1?}; keyframes built in the background by {:.1?} ({} keyframes, {} KiB of snapshots, {:.0} s of recording)",
         started.elapsed(),
-        player.index.keyframes.len(),
-        keyframe_bytes / 1024,
+        progress.keyframes,
+        progress.snapshot_bytes / 1024,
         player.index.duration
     );
     let duration = player.index.duration;
@@ -252,7 +254,7 @@ fn bench_seek(c: &mut Criterion) {
     eprintln!("random seeks: {}", summary(&mut random));
     // The worst case by construction: just before a keyframe, coming from far away, so the seek
     // restores the previous keyframe and feeds the whole interval.
-    let times: Vec<f64> = player.index.keyframes.iter().map(|k| k.pos.time).collect();
+    let times = player.keyframes.times();
     let mut before_keyframe = Vec::new();
     for i in (1..times.len()).step_by((times.len() / 50).max(1)) {
         player
