@@ -17,7 +17,7 @@ use std::thread::JoinHandle;
 use alacritty_terminal::term::TermMode;
 
 use super::cast::{CastError, Code, EventReader, ReadPos, open};
-use super::index::{Keyframe, SCROLLBACK};
+use super::index::Keyframe;
 use super::keyframe::{Sequence, snapshot};
 use crate::session::{PaneSize, TerminalModel};
 
@@ -34,6 +34,12 @@ pub const KEYFRAME_SHARE: u64 = 16;
 
 /// On the alternate screen, keyframes wait up to this many intervals for the primary screen.
 pub const ALT_SCREEN_FALLBACK: u64 = 4;
+
+/// Scrollback of the indexer's model. Snapshots carry only the screen; history matters only for
+/// what a resize pulls back into view, which is at most the rows gained (or a reflow's joined
+/// lines), so a bounded history keeps keyframes equal to linear playback while sparing the ~28 MB a
+/// full [`super::index::SCROLLBACK`] of 120-column rows takes next to the player's own model.
+pub const INDEXER_SCROLLBACK: usize = 1000;
 
 /// What the indexer has published so far.
 #[derive(Debug, Default)]
@@ -203,9 +209,7 @@ fn index<R: std::io::BufRead>(
     every: u64,
     shared: &Shared,
 ) {
-    // Snapshots carry only the screen, so the indexer's model keeps the replay scrollback only for
-    // what a resize pulls back into view.
-    let mut model = TerminalModel::new(size, SCROLLBACK);
+    let mut model = TerminalModel::new(size, INDEXER_SCROLLBACK);
     let mut ground = Sequence::default();
     let mut indexed = 0u64;
     let mut since_keyframe = 0u64;
