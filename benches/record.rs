@@ -4,13 +4,22 @@
 //!   model the app feeds anyway, on generated agent-like output in 4 KiB reads;
 //! - the cast size vs the raw output (printed once);
 //! - `replay/seek_random`: seek latency anywhere in a large generated cast (size from
-//!   `OVERWATCH_BENCH_CAST_MB`, default 200 MiB), after the keyframe index is built (build time
-//!   printed once).
+//!   `OVERWATCH_BENCH_CAST_MB`, default 200 MiB). Printed once: the time `Player::open` takes (the
+//!   index scan the user waits for), the time until the background indexer has every keyframe,
+//!   their count and size, 200 random seeks and the constructed worst case (just before a keyframe,
+//!   coming from far away) as mean/p95/worst, and replay's peak RSS.
 //!
-//! Measured 2026-11-21 (release, 2 cores at load average ~15, so absolute figures are pessimistic):
-//! recorder 34 MiB/s (redaction included) vs 95 MiB/s unredacted cast writing vs 18 MiB/s model
-//! feed; cast 1.17× the raw output; 1.26 GB cast: index 49.5 s, 257 keyframes, seek mean 113 ms
-//! (95% CI 97–129 ms), worst of 50 random seeks 323 ms.
+//! Recording overhead end to end (`overwatch run` with and without recording, `cat` of 200 MB) is
+//! `benches/record_overhead.sh`.
+//!
+//! Measured 2026-11-21 (release, 2 cores shared with other builds at load average 3–7):
+//! recorder 57–66 MiB/s (redaction included) vs 110–165 MiB/s unredacted cast writing vs 30–37
+//! MiB/s model feed (noisy; callgrind: 117 instructions per recorded byte, was 133); cast 1.17× the
+//! raw output. 1.35 GB cast (1.1 GiB of output, 429 s): the TUI opens after a 2.5–3.3 s scan;
+//! keyframes (1101, one per MiB, 2.9 MiB of snapshots) are complete 23–33 s later in the
+//! background; random seeks mean 11–12 ms, p95 19–25 ms, worst of 200 26–43 ms; seeks just before
+//! a keyframe mean 19–21 ms, worst 30–33 ms; peak RSS 49 MB. Before (one 4 MiB keyframe interval,
+//! built before the TUI opened): 36–50 s to open, mean 75–113 ms, worst 196–323 ms.
 //!
 //! The measured modules come from the overwatch library.
 
