@@ -4,13 +4,22 @@
 //!   model the app feeds anyway, on generated agent-like output in 4 KiB reads;
 //! - the cast size vs the raw output (printed once);
 //! - `replay/seek_random`: seek latency anywhere in a large generated cast (size from
-//!   `OVERWATCH_BENCH_CAST_MB`, default 200 MiB), after the keyframe index is built (build time
-//!   printed once).
+//!   `OVERWATCH_BENCH_CAST_MB`, default 200 MiB). Printed once: the time `Player::open` takes (the
+//!   index scan the user waits for), the time until the background indexer has every keyframe,
+//!   their count and size, 200 random seeks and the constructed worst case (just before a keyframe,
+//!   coming from far away) as mean/p95/worst, and replay's peak RSS.
 //!
-//! Measured 2026-11-21 (release, 2 cores at load average ~15, so absolute figures are pessimistic):
-//! recorder 34 MiB/s (redaction included) vs 95 MiB/s unredacted cast writing vs 18 MiB/s model
-//! feed; cast 1.17× the raw output; 1.26 GB cast: index 49.5 s, 257 keyframes, seek mean 113 ms
-//! (95% CI 97–129 ms), worst of 50 random seeks 323 ms.
+//! Recording overhead end to end (`overwatch run` with and without recording, `cat` of 200 MB) is
+//! `benches/record_overhead.sh`.
+//!
+//! Measured 2026-11-21 (release, 2 cores shared with other builds at load average 3–7):
+//! recorder 57–66 MiB/s (redaction included) vs 110–165 MiB/s unredacted cast writing vs 30–37
+//! MiB/s model feed (noisy; callgrind: 117 instructions per recorded byte, was 133); cast 1.17× the
+//! raw output. 1.35 GB cast (1.1 GiB of output, 429 s): the TUI opens after a 2.5–3.3 s scan;
+//! keyframes (1101, one per MiB, 2.9 MiB of snapshots) are complete 23–33 s later in the
+//! background; random seeks mean 11–12 ms, p95 19–25 ms, worst of 200 26–43 ms; seeks just before
+//! a keyframe mean 19–21 ms, worst 30–33 ms; peak RSS 49 MB. Before (one 4 MiB keyframe interval,
+//! built before the TUI opened): 36–50 s to open, mean 75–113 ms, worst 196–323 ms.
 //!
 //! The measured modules come from the overwatch library.
 
@@ -29,7 +38,7 @@ use overwatch::replay;
 
 use record::cast::{CastFormat, CastHeader, CastWriter};
 use record::recorder::{RecordOptions, Recorder, TermSize};
-use replay::index::KEYFRAME_BYTES;
+use replay::indexer::KEYFRAME_BYTES;
 use replay::player::Player;
 use session::{PaneSize, TerminalModel};
 
@@ -187,6 +196,30 @@ fn generate_cast(path: &Path, megabytes: usize) -> u64 {
     std::fs::metadata(path).expect("size").len()
 }
 
+/// `VmRSS`/`VmHWM` of this process in KiB (0 where /proc is unavailable).
+fn vm_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Mean, 95th percentile and worst of `samples`.
+fn summary(samples: &mut [Duration]) -> String {
+    samples.sort();
+    let mean = samples.iter().sum::<Duration>() / samples.len().max(1) as u32;
+    let p95 = samples[(samples.len() * 95 / 100).min(samples.len() - 1)];
+    let worst = samples[samples.len() - 1];
+    format!(
+        "n={} mean {mean:.1?}, p95 {p95:.1?}, worst {worst:.1?}",
+        samples.len()
+    )
+}
+
 fn bench_seek(c: &mut Criterion) {
     let megabytes: usize = std::env::var("OVERWATCH_BENCH_CAST_MB")
         .ok()
@@ -197,12 +230,19 @@ fn bench_seek(c: &mut Criterion) {
     let started = Instant::now();
     let size = generate_cast(&path, megabytes);
     eprintln!("generated {size} B cast in {:.1?}", started.elapsed());
+    // Peak RSS from here on is replay's (Linux: writing 5 to clear_refs resets VmHWM).
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let rss_before = vm_kib("VmRSS:");
     let started = Instant::now();
     let mut player = Player::open(&path, Some(KEYFRAME_BYTES)).expect("open");
+    let opened = started.elapsed();
+    player.keyframes.wait();
+    let progress = player.keyframes.progress();
     eprintln!(
-        "index with keyframes built in {:.1?} ({} keyframes, {:.0} s of recording)",
+        "opened (index scan, what the user waits for) in {opened:.1?}; keyframes built in the background by {:.1?} ({} keyframes, {} KiB of snapshots, {:.0} s of recording)",
         started.elapsed(),
-        player.index.keyframes.len(),
+        progress.keyframes,
+        progress.snapshot_bytes / 1024,
         player.index.duration
     );
     let duration = player.index.duration;
@@ -213,14 +253,36 @@ fn bench_seek(c: &mut Criterion) {
         seed ^= seed << 17;
         (seed % 1_000_000) as f64 / 1_000_000.0
     };
-    let mut worst = Duration::ZERO;
-    for _ in 0..50 {
+    let mut random = Vec::new();
+    for _ in 0..200 {
         let t = next() * duration;
         let started = Instant::now();
         player.seek(t).expect("seek");
-        worst = worst.max(started.elapsed());
+        random.push(started.elapsed());
     }
-    eprintln!("worst of 50 random seeks: {worst:.1?}");
+    eprintln!("random seeks: {}", summary(&mut random));
+    // The worst case by construction: just before a keyframe, coming from far away, so the seek
+    // restores the previous keyframe and feeds the whole interval.
+    let times = player.keyframes.times();
+    let mut before_keyframe = Vec::new();
+    for i in (1..times.len()).step_by((times.len() / 50).max(1)) {
+        player
+            .seek(if i % 2 == 0 { 0.0 } else { duration })
+            .expect("seek");
+        let t = (times[i] - 1e-4).max(times[i - 1]);
+        let started = Instant::now();
+        player.seek(t).expect("seek");
+        before_keyframe.push(started.elapsed());
+    }
+    eprintln!(
+        "seeks just before a keyframe: {}",
+        summary(&mut before_keyframe)
+    );
+    eprintln!(
+        "replay RSS: {} KiB before opening, peak {} KiB while indexing and seeking",
+        rss_before,
+        vm_kib("VmHWM:")
+    );
     let mut group = c.benchmark_group("replay");
     group.sample_size(30);
     group.bench_function("seek_random", |b| {

@@ -11,7 +11,8 @@ use crossterm::event::{self, Event, KeyEventKind};
 use crate::cli::ReplayArgs;
 use crate::record::{AUDIT_FILE, EVENTS_FILE, META_FILE, SessionDir};
 use crate::replay::app::{ReplayApp, action_for};
-use crate::replay::index::{IdleMap, KEYFRAME_BYTES};
+use crate::replay::index::IdleMap;
+use crate::replay::indexer::KEYFRAME_BYTES;
 use crate::replay::player::{Player, parse_time};
 use crate::replay::timeline::Timeline;
 use crate::replay::view;
@@ -61,11 +62,11 @@ pub fn main(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let size = std::fs::metadata(&path).map_or(0, |m| m.len());
-    if size > 64 * 1024 * 1024 {
-        // Building keyframes feeds the whole cast once through the terminal model (measured
-        // ~50 s for 1.26 GB on a loaded 2-core machine, benches/record.rs).
+    if size > 256 * 1024 * 1024 {
+        // The scan before the TUI opens reads every event (~5 s for 1.35 GB on a loaded 2-core
+        // machine, benches/record.rs); keyframes are built afterwards, in the background.
         eprintln!(
-            "overwatch: indexing {} MB of recording for seeking…",
+            "overwatch: reading {} MB of recording…",
             size / (1024 * 1024)
         );
     }
@@ -110,7 +111,7 @@ fn run(
                 .context("drawing the replay")?;
             dirty = false;
         }
-        let timeout = if app.playing {
+        let timeout = if app.playing || app.pending_seek.is_some() {
             FRAME
         } else {
             Duration::from_millis(250)
@@ -127,6 +128,9 @@ fn run(
                 Event::Resize(..) => dirty = true,
                 _ => {}
             }
+        }
+        if app.poll() {
+            dirty = true;
         }
         let now = Instant::now();
         if app.playing {

@@ -140,6 +140,9 @@ pub struct ReplayApp {
     pub message: Option<String>,
     /// The last search string.
     pub last_search: Option<String>,
+    /// A seek to this cast time waits for the background indexer to get past it (seeking now
+    /// would feed everything from the last keyframe on the UI thread); see [`ReplayApp::poll`].
+    pub pending_seek: Option<f64>,
     /// Set by `Quit`.
     pub quit: bool,
 }
@@ -169,13 +172,14 @@ impl ReplayApp {
             tab: Tab::Activity,
             message,
             last_search: None,
+            pending_seek: None,
             quit: false,
         }
     }
 
-    /// Cast time now.
+    /// Cast time now (the target of a pending seek, if any).
     pub fn cast_time(&self) -> f64 {
-        self.player.time()
+        self.pending_seek.unwrap_or_else(|| self.player.time())
     }
 
     /// Displayed duration.
@@ -183,18 +187,35 @@ impl ReplayApp {
         self.idle.to_display(self.player.index.duration)
     }
 
-    /// Jumps to cast time `t`.
+    /// Jumps to cast time `t`, or marks the seek pending while the keyframes do not cover `t` yet.
     pub fn seek_cast(&mut self, t: f64) {
         let t = t.clamp(0.0, self.player.index.duration);
-        if let Err(err) = self.player.seek(t) {
-            self.message = Some(format!("seeking: {err}"));
-        }
         self.display_time = self.idle.to_display(t);
+        if self.player.keyframes.covers(t) {
+            self.pending_seek = None;
+            if let Err(err) = self.player.seek(t) {
+                self.message = Some(format!("seeking: {err}"));
+            }
+        } else {
+            self.pending_seek = Some(t);
+        }
     }
 
-    /// Advances the playback clock by `elapsed` wall time when playing.
+    /// Completes a pending seek once the indexer got past its target. Returns true when the
+    /// screen may have changed (a seek happened, or indexing progressed and the status shows it).
+    pub fn poll(&mut self) -> bool {
+        if let Some(t) = self.pending_seek
+            && self.player.keyframes.covers(t)
+        {
+            self.seek_cast(t);
+            return true;
+        }
+        !self.player.keyframes.progress().done
+    }
+
+    /// Advances the playback clock by `elapsed` wall time when playing (not while a seek waits).
     pub fn tick(&mut self, elapsed: Duration) {
-        if !self.playing {
+        if !self.playing || self.pending_seek.is_some() {
             return;
         }
         self.display_time += elapsed.as_secs_f64() * SPEEDS[self.speed];

@@ -1,29 +1,17 @@
-//! The load-time index of a cast: keyframes every [`KEYFRAME_BYTES`] of output, markers, duration,
-//! idle gaps and the reader's issues. Built by streaming the whole cast once through a terminal model.
-//!
-//! Invariant: keyframes are sorted by time and position, the first one is the empty screen at the
-//! first event, and each was taken outside a DEC 2026 synchronized block (so the grid is current).
+//! The load-time index of a cast: markers, duration, idle gaps, the exit status and the reader's
+//! issues, from one quick scan of the events (no terminal model: ~10× faster than feeding the
+//! output). Keyframes are built separately, in the background (`indexer.rs`).
 
 use std::io::BufReader;
 use std::path::Path;
 
-use alacritty_terminal::term::TermMode;
-
 use super::cast::{Code, EventReader, Header, LineIssue, ReadPos, open};
-use super::keyframe::{Sequence, snapshot};
-use crate::session::{PaneSize, TerminalModel};
-
-/// Output bytes between keyframes. Seeking feeds at most this much (plus one snapshot); ~4 MiB
-/// keeps a seek under the 200 ms target at the model's measured throughput (benches/record.rs).
-pub const KEYFRAME_BYTES: u64 = 4 * 1024 * 1024;
-
-/// On the alternate screen, keyframes wait up to this many intervals for the primary screen.
-pub const ALT_SCREEN_FALLBACK: u64 = 4;
+use crate::session::PaneSize;
 
 /// Scrollback kept by replay models.
 pub const SCROLLBACK: usize = 10_000;
 
-/// A restorable point.
+/// A restorable point (built by `indexer.rs`).
 #[derive(Debug, Clone)]
 pub struct Keyframe {
     /// Reader position just after the last event applied.
@@ -48,8 +36,6 @@ pub struct Marker {
 pub struct Index {
     /// The header.
     pub header: Header,
-    /// Keyframes (empty when built without them).
-    pub keyframes: Vec<Keyframe>,
     /// Markers in time order.
     pub markers: Vec<Marker>,
     /// Time of the last event, seconds.
@@ -66,26 +52,15 @@ pub struct Index {
 }
 
 impl Index {
-    /// Streams `path` once; with `keyframe_every = Some(n)`, feeds a model and snapshots it every
-    /// `n` bytes of output ([`KEYFRAME_BYTES`] in the app). Errors only if the file cannot be opened
-    /// or has no header.
-    pub fn build(
-        path: &Path,
-        keyframe_every: Option<u64>,
-    ) -> Result<Index, super::cast::CastError> {
+    /// Streams `path` once without a terminal model. Errors only if the file cannot be opened or
+    /// has no header.
+    pub fn build(path: &Path) -> Result<Index, super::cast::CastError> {
         let opened = open(path)?;
         let header = opened.header.clone();
         let version = header.version.max(2);
         let mut reader = EventReader::new(BufReader::new(opened.source), version, opened.start);
-        let size = PaneSize {
-            cols: header.cols,
-            rows: header.rows,
-        };
-        let mut model = keyframe_every.map(|_| TerminalModel::new(size, SCROLLBACK));
-        let every = keyframe_every.unwrap_or(u64::MAX).max(1);
         let mut index = Index {
             header,
-            keyframes: Vec::new(),
             markers: Vec::new(),
             duration: 0.0,
             exit: None,
@@ -93,15 +68,6 @@ impl Index {
             gaps: Vec::new(),
             issues: opened.issues,
         };
-        if let Some(m) = &model {
-            index.keyframes.push(Keyframe {
-                pos: opened.start,
-                size,
-                screen: snapshot(m),
-            });
-        }
-        let mut since_keyframe = 0u64;
-        let mut ground = Sequence::default();
         let mut last_time = 0.0f64;
         while let Some(event) = reader.next_event() {
             if event.time - last_time > 1.0 {
@@ -109,53 +75,18 @@ impl Index {
             }
             last_time = event.time;
             match event.code {
-                Code::Output => {
-                    index.output_bytes += event.data.len() as u64;
-                    since_keyframe += event.data.len() as u64;
-                    if let Some(m) = model.as_mut() {
-                        m.feed(event.data.as_bytes());
-                        ground.feed(event.data.as_bytes());
-                    }
-                }
-                Code::Resize => {
-                    if let (Some(m), Some((cols, rows))) = (model.as_mut(), event.resize()) {
-                        m.resize(PaneSize { cols, rows });
-                    }
-                }
+                Code::Output => index.output_bytes += event.data.len() as u64,
                 Code::Marker => index.markers.push(Marker {
                     time: event.time,
-                    label: event.data.clone(),
+                    label: event.data,
                 }),
-                Code::Exit => index.exit = Some(event.data.clone()),
-                Code::Input | Code::Other(_) => {}
-            }
-            // A snapshot taken on the alternate screen cannot carry the primary one (alacritty keeps
-            // it private), so prefer keyframes on the primary screen and only fall back after
-            // ALT_SCREEN_FALLBACK intervals, to keep seeks bounded in long full-screen sessions.
-            if let Some(m) = model.as_mut()
-                && since_keyframe >= every
-                && ground.is_ground()
-                && !m.is_synchronized()
-                && (!m.term().mode().contains(TermMode::ALT_SCREEN)
-                    || since_keyframe >= every.saturating_mul(ALT_SCREEN_FALLBACK))
-            {
-                index.keyframes.push(Keyframe {
-                    pos: reader.pos(),
-                    size: m.size(),
-                    screen: snapshot(m),
-                });
-                since_keyframe = 0;
+                Code::Exit => index.exit = Some(event.data),
+                Code::Resize | Code::Input | Code::Other(_) => {}
             }
         }
         index.duration = last_time;
         index.issues.extend(reader.issues);
         Ok(index)
-    }
-
-    /// The last keyframe at or before cast time `t` (None without keyframes).
-    pub fn keyframe_before(&self, t: f64) -> Option<&Keyframe> {
-        let i = self.keyframes.partition_point(|k| k.pos.time <= t);
-        self.keyframes.get(i.saturating_sub(1))
     }
 }
 

@@ -204,7 +204,10 @@ pub fn snapshot(model: &TerminalModel) -> Vec<u8> {
     if !term.mode().contains(TermMode::SHOW_CURSOR) {
         out.push_str("\x1b[?25l");
     }
-    out.into_bytes()
+    // Snapshots are kept for the whole replay (one per MiB of output): drop the spare capacity.
+    let mut bytes = out.into_bytes();
+    bytes.shrink_to_fit();
+    bytes
 }
 
 /// Tracks whether an output stream is between escape sequences (the parser's ground state), so a

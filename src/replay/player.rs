@@ -2,13 +2,16 @@
 //! backward (or far forward) by restoring the nearest keyframe.
 //!
 //! Invariant: `model` shows exactly the screen after applying every event with time ≤ `time`
-//! (starting from the keyframe it was restored from).
+//! (starting from the keyframe it was restored from). A seek never waits for the background
+//! indexer: it uses the keyframes published so far (correct, only slower when the indexer has not
+//! reached the target; the replay app defers such seeks until [`Keyframes::covers`] them).
 
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
-use super::cast::{CastError, CastSource, Code, Event, EventReader, open};
+use super::cast::{CastError, CastSource, Code, Event, EventReader, ReadPos, open};
 use super::index::{Index, SCROLLBACK};
+use super::indexer::Keyframes;
 use super::keyframe::restore;
 use crate::session::{PaneSize, TerminalModel};
 
@@ -18,8 +21,10 @@ type Reader = EventReader<BufReader<Box<dyn CastSource>>>;
 /// A cast being played.
 pub struct Player {
     path: PathBuf,
-    /// The load-time index (keyframes, markers, duration).
+    /// The load-time index (markers, duration, gaps).
     pub index: Index,
+    /// Keyframes, filled in the background after [`Player::open`] returns.
+    pub keyframes: Keyframes,
     model: TerminalModel,
     reader: Reader,
     /// The next event, read but not yet applied (its time is after `time`).
@@ -28,14 +33,20 @@ pub struct Player {
 }
 
 impl Player {
-    /// Opens `path` and builds its index, with a keyframe every `keyframe_every` output bytes
-    /// (`None`: no keyframes, for one forward pass such as `--dump-at`).
+    /// Opens `path`, scans its index, and starts building a keyframe every `keyframe_every` output
+    /// bytes in the background (`None`: no keyframes, for one forward pass such as `--dump-at`).
+    /// Returns after the scan (~10× faster than building keyframes); see [`Keyframes`].
     pub fn open(path: &Path, keyframe_every: Option<u64>) -> Result<Player, CastError> {
-        let index = Index::build(path, keyframe_every)?;
-        let (model, reader) = Player::fresh(path, &index)?;
+        let index = Index::build(path)?;
+        let (model, reader, start) = Player::fresh(path, &index)?;
+        let keyframes = match keyframe_every {
+            Some(every) => Keyframes::spawn(path, every)?,
+            None => Keyframes::start_only(start, model.size()),
+        };
         Ok(Player {
             path: path.to_owned(),
             index,
+            keyframes,
             model,
             reader,
             next: None,
@@ -43,7 +54,7 @@ impl Player {
         })
     }
 
-    fn fresh(path: &Path, index: &Index) -> Result<(TerminalModel, Reader), CastError> {
+    fn fresh(path: &Path, index: &Index) -> Result<(TerminalModel, Reader, ReadPos), CastError> {
         let opened = open(path)?;
         let size = PaneSize {
             cols: index.header.cols,
@@ -54,7 +65,7 @@ impl Player {
             index.header.version.max(2),
             opened.start,
         );
-        Ok((TerminalModel::new(size, SCROLLBACK), reader))
+        Ok((TerminalModel::new(size, SCROLLBACK), reader, opened.start))
     }
 
     /// The model showing the screen at [`Player::time`].
@@ -74,7 +85,11 @@ impl Player {
 
     fn apply(&mut self, event: &Event) {
         match event.code {
-            Code::Output => self.model.feed(event.data.as_bytes()),
+            Code::Output => {
+                self.model.feed(event.data.as_bytes());
+                // Query replies are for a live PTY; replay has nobody to send them to.
+                drop(self.model.take_replies());
+            }
             Code::Resize => {
                 if let Some((cols, rows)) = event.resize() {
                     self.model.resize(PaneSize { cols, rows });
@@ -104,10 +119,10 @@ impl Player {
     }
 
     /// Moves to cast time `t`: forward by feeding when no keyframe lies in between, otherwise
-    /// from the nearest keyframe at or before `t`.
+    /// from the nearest published keyframe at or before `t`.
     pub fn seek(&mut self, t: f64) -> Result<(), CastError> {
         let t = t.clamp(0.0, self.index.duration.max(0.0));
-        let keyframe = self.index.keyframe_before(t).cloned();
+        let keyframe = self.keyframes.before(t);
         let forward_is_cheaper =
             t >= self.time && keyframe.as_ref().is_none_or(|k| k.pos.time <= self.time);
         if !forward_is_cheaper {
@@ -123,7 +138,7 @@ impl Player {
                     self.time = k.pos.time;
                 }
                 None => {
-                    let (model, reader) = Player::fresh(&self.path, &self.index)?;
+                    let (model, reader, _) = Player::fresh(&self.path, &self.index)?;
                     self.model = model;
                     self.reader = reader;
                     self.time = 0.0;
@@ -149,7 +164,7 @@ impl Player {
             self.index.header.version.max(2),
             opened.start,
         );
-        if let Some(k) = self.index.keyframe_before(from) {
+        if let Some(k) = self.keyframes.before(from) {
             let _ = reader.reposition(k.pos);
         }
         // Keep a tail of the previous output so matches split across events are found.

@@ -244,7 +244,8 @@ fn keys_drive_playback_seek_markers_and_prompts() {
          broken line\n",
     )
     .expect("events");
-    let player = Player::open(&path, Some(4)).expect("open");
+    let mut player = Player::open(&path, Some(4)).expect("open");
+    player.keyframes.wait();
     let timeline = Timeline::load(
         &player.index.markers,
         Some(&dir.path().join("events.jsonl")),
@@ -306,6 +307,31 @@ fn keys_drive_playback_seek_markers_and_prompts() {
 }
 
 #[test]
+fn a_seek_waiting_for_the_indexer_completes_on_poll_and_holds_playback() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = "{\"version\": 2, \"width\": 20, \"height\": 3}\n\
+        [1.0, \"o\", \"one\\r\\n\"]\n\
+        [2.0, \"o\", \"two\\r\\n\"]\n\
+        [3.0, \"o\", \"three\\r\\n\"]\n";
+    let path = write(dir.path(), "pending.cast", text);
+    let player = Player::open(&path, Some(4)).expect("open");
+    let timeline = Timeline::load(&player.index.markers, None);
+    let mut app = ReplayApp::new(player, timeline, IdleMap::default(), 1.0);
+    // What seek_cast leaves behind while the indexer has not reached 2.0 yet.
+    app.pending_seek = Some(2.0);
+    app.playing = true;
+    app.tick(Duration::from_secs(1));
+    assert_eq!(app.player.time(), 0.0, "playback waits for the seek");
+    assert_eq!(app.cast_time(), 2.0, "keys act from the seek's target");
+    app.player.keyframes.wait();
+    assert!(app.poll(), "the seek completes once the keyframes cover it");
+    assert_eq!(app.pending_seek, None);
+    assert_eq!(app.player.time(), 2.0);
+    assert_eq!(app.player.model().screen_text().trim_end(), "one\ntwo");
+    assert!(!app.poll(), "nothing left to do once indexed");
+}
+
+#[test]
 fn view_draws_screen_timeline_and_status() {
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
@@ -314,7 +340,8 @@ fn view_draws_screen_timeline_and_status() {
         [0.5, \"o\", \"$ terraform plan\\r\\n\"]\n\
         [1.0, \"m\", \"confirm: terraform apply (production)\"]\n";
     let path = write(dir.path(), "view.cast", text);
-    let player = Player::open(&path, Some(1024)).expect("open");
+    let mut player = Player::open(&path, Some(1024)).expect("open");
+    player.keyframes.wait();
     let timeline = Timeline::load(&player.index.markers, None);
     let mut app = ReplayApp::new(player, timeline, IdleMap::default(), 1.0);
     app.seek_cast(1.0);

@@ -165,6 +165,26 @@ fn draw_status(frame: &mut Frame, app: &ReplayApp, theme: &Theme, area: Rect) {
                 ),
                 theme.status,
             )];
+            let progress = app.player.keyframes.progress();
+            if let Some(t) = app.pending_seek {
+                spans.push(Span::styled(
+                    format!(
+                        " seeking to {}: indexing…",
+                        format_time(app.idle.to_display(t))
+                    ),
+                    theme.warning,
+                ));
+            }
+            if !progress.done {
+                let total = app.player.index.output_bytes.max(1);
+                spans.push(Span::styled(
+                    format!(
+                        " indexed {}%",
+                        (progress.indexed_bytes * 100 / total).min(99)
+                    ),
+                    theme.muted,
+                ));
+            }
             if let Some(msg) = &app.message {
                 spans.push(Span::styled(format!(" {msg}"), theme.warning));
             }

@@ -170,8 +170,8 @@ impl Redactor {
                 .find_plain(&view)
                 .into_iter()
                 .map(|f| Finding {
-                    start: map[f.start],
-                    end: map[f.end - 1] + 1,
+                    start: map.original(f.start),
+                    end: map.original(f.end - 1) + 1,
                     rule: f.rule,
                 })
                 .collect(),

@@ -1,6 +1,6 @@
 //! The visible text of terminal output: escape sequences (CSI, two- and three-byte ESC sequences,
 //! the introducers and terminators of OSC/DCS/SOS/PM/APC strings) and invisible C0 controls
-//! removed, with a map back to the original. String payloads (window titles, OSC 8 hyperlink URLs)
+//! removed, with a map back to the original ([`ViewMap`]). String payloads (window titles, OSC 8 hyperlink URLs)
 //! stay in the view: they are written to recordings like any text, so they must be scanned.
 //!
 //! Redaction scans this view so that a secret a TUI printed with colour changes or cursor moves in
@@ -13,6 +13,33 @@
 /// True for bytes that start something the view removes.
 fn is_invisible_start(b: u8) -> bool {
     b == 0x1b || (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f
+}
+
+/// The first byte at or after `from` that starts something the view removes. Text between escape
+/// sequences is most of the recorded output, so it is skipped 8 bytes at a time: a word with no
+/// byte below 0x20 and none equal to 0x7f has nothing invisible (exact test, from "Bit Twiddling
+/// Hacks": `hasless` and `haszero`); only other words are looked at byte by byte.
+fn next_invisible(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const DEL: u64 = u64::from_ne_bytes([0x7f; 8]);
+    let mut at = from;
+    while let Some(word) = bytes.get(at..at + 8) {
+        let x = u64::from_ne_bytes(word.try_into().unwrap_or_default());
+        let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
+        let y = x ^ DEL;
+        let del = y.wrapping_sub(ONES) & !y & HIGHS;
+        if below_space | del != 0
+            && let Some(i) = word.iter().position(|b| is_invisible_start(*b))
+        {
+            return Some(at + i);
+        }
+        at += 8;
+    }
+    bytes[at.min(bytes.len())..]
+        .iter()
+        .position(|b| is_invisible_start(*b))
+        .map(|i| at + i)
 }
 
 /// Byte length of the escape sequence or control at `text[at..]` (≥ 1), or 0 if `text[at]` is
@@ -83,15 +110,55 @@ fn string_payload(text: &[u8], at: usize, len: usize) -> Option<(usize, usize)> 
     Some((at + 2, payload_end.max(at + 2)))
 }
 
-/// The visible text and, for each of its bytes, the original offset (plus one final entry for
-/// the end). `None` when `text` has nothing invisible (the view would equal it).
-pub fn visible(text: &str) -> Option<(String, Vec<usize>)> {
+/// Where the view's bytes came from: the view is a concatenation of runs copied from the original,
+/// each `(view offset, original offset)` of its first byte, in order. One entry per run rather
+/// than per byte: building a per-byte map cost as much as the scan it served (benches/record.rs).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ViewMap {
+    runs: Vec<(usize, usize)>,
+    view_len: usize,
+    text_len: usize,
+}
+
+impl ViewMap {
+    /// The original offset of view offset `at` (`at == view length` maps to the text's end).
+    pub fn original(&self, at: usize) -> usize {
+        if at >= self.view_len {
+            return self.text_len;
+        }
+        let i = self.runs.partition_point(|(view, _)| *view <= at);
+        let (view, text) = self.runs[i.saturating_sub(1)];
+        text + (at - view)
+    }
+
+    fn keep(&mut self, view: &mut Vec<u8>, bytes: &[u8], from: usize, to: usize) {
+        if from >= to {
+            return;
+        }
+        // Extend the previous run when the original is contiguous with it.
+        let contiguous = self
+            .runs
+            .last()
+            .is_some_and(|(v, t)| t + (view.len() - v) == from);
+        if !contiguous {
+            self.runs.push((view.len(), from));
+        }
+        view.extend_from_slice(&bytes[from..to]);
+    }
+}
+
+/// The visible text and where each of its bytes came from. `None` when `text` has nothing
+/// invisible (the view would equal it).
+pub fn visible(text: &str) -> Option<(String, ViewMap)> {
     let bytes = text.as_bytes();
-    let first = bytes.iter().position(|b| is_invisible_start(*b))?;
+    let first = next_invisible(bytes, 0)?;
     let mut view = Vec::with_capacity(bytes.len());
-    let mut map = Vec::with_capacity(bytes.len() + 1);
-    view.extend_from_slice(&bytes[..first]);
-    map.extend(0..first);
+    let mut map = ViewMap {
+        runs: Vec::new(),
+        view_len: 0,
+        text_len: bytes.len(),
+    };
+    map.keep(&mut view, bytes, 0, first);
     let mut at = first;
     while at < bytes.len() {
         let skip = invisible_len(bytes, at);
@@ -99,25 +166,23 @@ pub fn visible(text: &str) -> Option<(String, Vec<usize>)> {
             // A string sequence's payload (OSC 0 title, OSC 8 hyperlink URL, DCS data) is written
             // to the recording too, so it is scanned: keep its bytes, drop introducer/terminator.
             if let Some((from, to)) = string_payload(bytes, at, skip) {
+                let mut run = from;
                 for (i, &b) in bytes.iter().enumerate().take(to).skip(from) {
-                    if !is_invisible_start(b) {
-                        view.push(b);
-                        map.push(i);
+                    if is_invisible_start(b) {
+                        map.keep(&mut view, bytes, run, i);
+                        run = i + 1;
                     }
                 }
+                map.keep(&mut view, bytes, run, to);
             }
             at += skip;
             continue;
         }
-        let run_end = bytes[at..]
-            .iter()
-            .position(|b| is_invisible_start(*b))
-            .map_or(bytes.len(), |i| at + i);
-        view.extend_from_slice(&bytes[at..run_end]);
-        map.extend(at..run_end);
+        let run_end = next_invisible(bytes, at).unwrap_or(bytes.len());
+        map.keep(&mut view, bytes, at, run_end);
         at = run_end;
     }
-    map.push(bytes.len());
+    map.view_len = view.len();
     // Only whole escape sequences and ASCII controls were removed, so the rest is valid UTF-8.
     String::from_utf8(view).ok().map(|v| (v, map))
 }
@@ -147,4 +212,29 @@ pub fn invisible_between(text: &str, from: usize, to: usize) -> String {
     }
     // Sequences are ASCII except OSC payloads; a cut inside a payload character is replaced.
     String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// The word-at-a-time scan finds exactly what a byte-by-byte scan finds.
+        #[test]
+        fn next_invisible_equals_a_byte_scan(
+            bytes in proptest::collection::vec(prop_oneof![
+                4 => 0x20u8..0x7f,
+                1 => any::<u8>(),
+                1 => Just(b'\r'),
+            ], 0..80),
+            from in 0usize..80,
+        ) {
+            let from = from.min(bytes.len());
+            let naive = bytes[from..].iter().position(|b| is_invisible_start(*b)).map(|i| from + i);
+            prop_assert_eq!(next_invisible(&bytes, from), naive);
+        }
+    }
 }
