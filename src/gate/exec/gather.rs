@@ -150,7 +150,7 @@ pub(super) fn gather(
     }
     let pid = args.pid;
     let mut notes = Vec::new();
-    let mut mem = RemoteMem::open(pid)?;
+    let mut mem = RemoteMem::open(pid);
     let (path_bytes, complete) = mem.read_cstring(args.path, limits.max_path_bytes)?;
     if !complete {
         // Longer than PATH_MAX: the kernel fails it with ENAMETOOLONG.

@@ -92,7 +92,7 @@ pub(super) fn notif_recv(listener: BorrowedFd<'_>) -> Result<libc::seccomp_notif
 }
 
 /// `SECCOMP_IOCTL_NOTIF_ID_VALID`: `Ok` while the task that sent notification `id` is still
-/// waiting for our answer (so memory we read from `/proc/PID/mem` was really that task's);
+/// waiting for our answer (so memory we read by its pid was really that task's);
 /// `ENOENT` once it has died or been answered.
 pub(super) fn notif_id_valid(listener: BorrowedFd<'_>, id: u64) -> Result<(), Errno> {
     // SAFETY: the kernel reads one u64 through the pointer, which points to a live local; the fd
