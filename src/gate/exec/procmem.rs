@@ -77,7 +77,7 @@ const READ_PAGES: usize = 4;
 /// read per string into ~one read per few pages.
 const MAX_PAGES: usize = 64;
 /// Largest page buffer a thread keeps for its next exec (bigger ones are freed).
-const KEEP_BYTES: usize = 16 * PAGE;
+const KEEP_BYTES: usize = MAX_PAGES * PAGE;
 
 /// Cached pages of one task.
 #[derive(Default)]
