@@ -76,8 +76,6 @@ const READ_PAGES: usize = 4;
 /// env strings sit in a handful of pages, but not in address order, so a page cache turns ~one
 /// read per string into ~one read per few pages.
 const MAX_PAGES: usize = 64;
-/// Largest page buffer a thread keeps for its next exec (bigger ones are freed).
-const KEEP_BYTES: usize = MAX_PAGES * PAGE;
 
 /// Cached pages of one task.
 #[derive(Default)]
@@ -102,10 +100,9 @@ pub(super) struct RemoteMem {
 
 impl Drop for RemoteMem {
     fn drop(&mut self) {
-        if self.pages.bytes.len() <= KEEP_BYTES {
-            self.pages.addrs.clear();
-            SPARE_PAGES.set(std::mem::take(&mut self.pages));
-        }
+        // At most `MAX_PAGES` pages (256 KiB) per serving thread.
+        self.pages.addrs.clear();
+        SPARE_PAGES.set(std::mem::take(&mut self.pages));
     }
 }
 
