@@ -85,8 +85,29 @@ pub(super) struct ExecFile {
     pub id: FileId,
     /// Size in bytes.
     pub size: u64,
+    /// When its content or inode last changed; `None` when it could not be `stat`ed.
+    pub changed: Option<Changed>,
     /// Where overwatch can open it (`/proc/PID/root/usr/bin/git`).
     pub seen_at: PathBuf,
+}
+
+/// A file's `st_mtime` and `st_ctime`, nanoseconds since the Unix epoch. Writing the file moves
+/// both; only `ctime` cannot be set back from user space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) struct Changed {
+    pub mtime_ns: i128,
+    pub ctime_ns: i128,
+}
+
+impl Changed {
+    /// The times of `meta`.
+    pub fn of(meta: &fs::Metadata) -> Self {
+        let ns = |secs: i64, nanos: i64| i128::from(secs) * 1_000_000_000 + i128::from(nanos);
+        Changed {
+            mtime_ns: ns(meta.mtime(), meta.mtime_nsec()),
+            ctime_ns: ns(meta.ctime(), meta.ctime_nsec()),
+        }
+    }
 }
 
 /// Where the task's view of `path` is, through `/proc/PID/{root,cwd,fd/N}`, and how to show it.
@@ -129,7 +150,7 @@ pub(super) fn gather(
     }
     let pid = args.pid;
     let mut notes = Vec::new();
-    let mut mem = RemoteMem::open(pid)?;
+    let mut mem = RemoteMem::open(pid);
     let (path_bytes, complete) = mem.read_cstring(args.path, limits.max_path_bytes)?;
     if !complete {
         // Longer than PATH_MAX: the kernel fails it with ENAMETOOLONG.
@@ -145,6 +166,7 @@ pub(super) fn gather(
     let mut file = ExecFile {
         id: (0, 0),
         size: 0,
+        changed: None,
         seen_at: seen_at.clone(),
     };
     match fs::metadata(&seen_at) {
@@ -154,6 +176,7 @@ pub(super) fn gather(
             }
             file.id = (meta.dev(), meta.ino());
             file.size = meta.size();
+            file.changed = Some(Changed::of(&meta));
         }
         Ok(_) => return Ok(Gathered::NotExecutable),
         Err(err)

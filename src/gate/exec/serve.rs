@@ -1,11 +1,14 @@
-//! Answering notifications: one receiver thread (`exec-gate-recv`) polls the listener and hands
-//! each notification to an elastic pool of worker threads (`exec-gate-N`) that read the exec,
-//! call `decide` and answer.
+//! Answering notifications on an elastic set of threads (`exec-gate-N`) in the leader/followers
+//! pattern: one thread (the leader) polls the listener; when a notification arrives it hands the
+//! lead to an idle follower (or starts one) and then reads the exec, calls `decide` and answers
+//! it itself.
 //!
-//! Why a pool: `decide` blocks while a `confirm` waits for the human. The receiver never calls it,
-//! and a worker is added whenever the queue is longer than the idle workers, so a held exec in
-//! one process never delays execs elsewhere in the tree (up to [`ExecGateConfig::max_workers`]
-//! concurrently held decisions; beyond that new execs queue until one is answered).
+//! Why: the thread the kernel wakes is the one that answers, so an exec costs one wake-up of
+//! overwatch (on the exec'ing task's CPU with `SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP`) rather
+//! than a receiver waking a worker; and `decide` blocks while a `confirm` waits for the human,
+//! but the lead has been handed over before, so a held exec in one process never delays execs
+//! elsewhere in the tree (up to [`ExecGateConfig::max_workers`] threads; beyond that new execs
+//! wait in the kernel until one is answered).
 //!
 //! Lifetime: serving continues after the agent exits, for as long as any process of the tree
 //! (e.g. a detached daemon such as Codex's `app-server`) still carries the filter: the
@@ -22,7 +25,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
@@ -43,7 +46,8 @@ pub struct ExecGateConfig {
     pub env_names: Vec<String>,
     /// Read bounds per exec.
     pub limits: Limits,
-    /// Most worker threads, i.e. most decisions held at once without queueing others.
+    /// Most serving threads, i.e. most execs read or decided at once (held decisions included)
+    /// before later execs wait in the kernel.
     pub max_workers: usize,
     /// Guarded programs to recognise under other names (copies, links), filling
     /// [`ExecRequest::program`]; `None` skips identification.
@@ -118,10 +122,9 @@ impl Counters {
 }
 
 /// A running exec gate. Dropping it stops serving like [`ServeHandle::stop`] (without waiting):
-/// the stop pipe's write end closes and the receiver sees it hang up.
+/// the stop pipe's write end closes and the leader sees it hang up.
 pub struct ServeHandle {
     stop: OwnedFd,
-    receiver: JoinHandle<()>,
     counters: Arc<Counters>,
     shared: Arc<Shared>,
 }
@@ -143,7 +146,7 @@ impl ServeHandle {
 
     /// Whether serving has ended (the tree exited or the listener failed).
     pub fn is_finished(&self) -> bool {
-        self.receiver.is_finished()
+        self.shared.pool().closing
     }
 
     /// Waits until every process carrying the filter is gone and every answer in flight has
@@ -152,15 +155,13 @@ impl ServeHandle {
     pub fn join(self) -> ExecGateStats {
         let ServeHandle {
             stop,
-            receiver,
             counters,
             shared,
         } = self;
-        let _ = receiver.join();
         let mut pool = shared.pool();
-        while pool.workers > 0 {
+        while pool.threads > 0 {
             pool = shared
-                .worker_exited
+                .changed
                 .wait(pool)
                 .unwrap_or_else(PoisonError::into_inner);
         }
@@ -169,17 +170,26 @@ impl ServeHandle {
         counters.snapshot()
     }
 
-    /// Stops serving now (overwatch is quitting): queued and later execs of the tree fail with
-    /// `ENOSYS` once the listener closes. Decisions in progress finish on their own threads.
+    /// Stops serving now (overwatch is quitting): later execs of the tree fail with `ENOSYS`
+    /// once the listener closes. Decisions in progress finish on their own threads.
     pub fn stop(self) -> ExecGateStats {
         let ServeHandle {
             stop,
-            receiver,
             counters,
-            shared: _,
+            shared,
         } = self;
+        let mut pool = shared.pool();
+        pool.closing = true;
+        shared.promote.notify_all();
+        // Wakes the leader's poll; it receives nothing more once it sees `closing`.
         let _ = nix::unistd::write(&stop, b"x");
-        let _ = receiver.join();
+        while pool.leading {
+            pool = shared
+                .changed
+                .wait(pool)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        drop(pool);
         counters.snapshot()
     }
 }
@@ -189,14 +199,17 @@ type OnEvent = dyn Fn(ExecEvent) + Send + Sync;
 
 struct Shared {
     listener: OwnedFd,
+    /// Read end of the stop pipe: readable (or hung up) once [`ServeHandle`] stops or drops.
+    stop: OwnedFd,
     config: ExecGateConfig,
     decide: Box<Decide>,
     on_event: Box<OnEvent>,
     counters: Arc<Counters>,
     pool: Mutex<Pool>,
-    work: Condvar,
-    /// Notified when a worker thread exits ([`ServeHandle::join`] waits for all of them).
-    worker_exited: Condvar,
+    /// Notified when the leader hands over (one follower takes the lead) or serving closes.
+    promote: Condvar,
+    /// Notified when the leader stops leading or a thread exits ([`ServeHandle`] waits on it).
+    changed: Condvar,
     attempts: Mutex<VecDeque<(Instant, Attempt, ExecVerdict)>>,
 }
 
@@ -227,12 +240,16 @@ const UNKNOWN_FILE: FileId = (0, 0);
 /// Most remembered attempts.
 const ATTEMPT_CAPACITY: usize = 64;
 
+/// The serving threads (leader/followers): at most one leads, i.e. polls and receives.
 #[derive(Default)]
 struct Pool {
-    /// Notifications waiting for a worker, with the time they were received.
-    queue: VecDeque<(Instant, libc::seccomp_notif)>,
+    /// A thread is polling the listener.
+    leading: bool,
+    /// Followers waiting to lead.
     idle: usize,
-    workers: usize,
+    /// Serving threads alive (leader, followers, and threads answering).
+    threads: usize,
+    /// Serving has ended: nobody leads again.
     closing: bool,
 }
 
@@ -273,10 +290,10 @@ impl Shared {
     }
 }
 
-/// Serves the listener `fd` (from [`super::handoff::ExecGateListener::accept_fd`]) on named threads until
-/// the tree exits or [`ServeHandle::stop`]. `decide` may block (a held `confirm`); it is called
-/// concurrently from several workers. `on_event` must not block for long (it runs on the
-/// worker that answered).
+/// Serves the listener `fd` (from [`super::handoff::ExecGateListener::accept_fd`]) on named
+/// threads until the tree exits or [`ServeHandle::stop`]. `decide` may block (a held
+/// `confirm`); it is called concurrently from several threads. `on_event` must not block for
+/// long (it runs on the thread that answered).
 pub fn serve(
     fd: OwnedFd,
     config: ExecGateConfig,
@@ -284,129 +301,167 @@ pub fn serve(
     on_event: impl Fn(ExecEvent) + Send + Sync + 'static,
 ) -> std::io::Result<ServeHandle> {
     let (stop_read, stop_write) = nix::unistd::pipe().map_err(std::io::Error::from)?;
+    // Only a scheduling hint (Linux ≥ 6.6): without it every exec still works, a little slower.
+    let _ = sys::notif_set_sync_wake_up(fd.as_fd());
     let counters = Arc::new(Counters::default());
     let shared = Arc::new(Shared {
         listener: fd,
+        stop: stop_read,
         config,
         decide: Box::new(decide),
         on_event: Box::new(on_event),
         counters: Arc::clone(&counters),
-        pool: Mutex::new(Pool::default()),
-        work: Condvar::new(),
-        worker_exited: Condvar::new(),
+        pool: Mutex::new(Pool {
+            threads: 1,
+            ..Pool::default()
+        }),
+        promote: Condvar::new(),
+        changed: Condvar::new(),
         attempts: Mutex::new(VecDeque::new()),
     });
-    let for_receiver = Arc::clone(&shared);
-    let receiver = thread::Builder::new()
-        .name("exec-gate-recv".into())
-        .spawn(move || receive_loop(&for_receiver, &stop_read))?;
+    let first = Arc::clone(&shared);
+    thread::Builder::new()
+        .name("exec-gate-1".into())
+        .spawn(move || serve_loop(&first))?;
     Ok(ServeHandle {
         stop: stop_write,
-        receiver,
         counters,
         shared,
     })
 }
 
-fn receive_loop(shared: &Arc<Shared>, stop: &OwnedFd) {
-    let end = loop {
+/// What the leader's wait for the listener ended with.
+enum Received {
+    Notification(libc::seccomp_notif),
+    /// Serving has ended; the event (if any) says why.
+    End(Option<ExecEvent>),
+}
+
+/// Counts a thread out when it ends, even by a panic in `on_event`.
+struct ThreadExit<'a>(&'a Shared);
+
+impl Drop for ThreadExit<'_> {
+    fn drop(&mut self) {
+        let mut pool = self.0.pool();
+        pool.threads -= 1;
+        drop(pool);
+        self.0.changed.notify_all();
+    }
+}
+
+/// One serving thread: waits to lead, leads until a notification arrives, hands the lead to a
+/// follower (or a new thread) and answers the notification itself.
+///
+/// Why leader/followers: the thread the kernel wakes answers, so an exec costs one wake-up
+/// (with `SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP`, on the exec'ing task's CPU) instead of a
+/// receiver waking a worker; and since the lead is handed over before anything that can block
+/// (reading the task, `stat` on a hung filesystem, a `decide` waiting for the human), a held
+/// exec never delays execs elsewhere in the tree (up to [`ExecGateConfig::max_workers`] threads;
+/// beyond that new execs wait in the kernel until one is answered).
+fn serve_loop(shared: &Arc<Shared>) {
+    let _exit = ThreadExit(shared);
+    loop {
+        let mut pool = shared.pool();
+        loop {
+            if pool.closing {
+                return;
+            }
+            if !pool.leading {
+                pool.leading = true;
+                break;
+            }
+            pool.idle += 1;
+            pool = shared
+                .promote
+                .wait(pool)
+                .unwrap_or_else(PoisonError::into_inner);
+            pool.idle -= 1;
+        }
+        drop(pool);
+        let notif = match lead(shared) {
+            Received::Notification(notif) => notif,
+            Received::End(event) => {
+                let mut pool = shared.pool();
+                pool.closing = true;
+                pool.leading = false;
+                drop(pool);
+                shared.promote.notify_all();
+                shared.changed.notify_all();
+                if let Some(event) = event {
+                    (shared.on_event)(event);
+                }
+                return;
+            }
+        };
+        let received = Instant::now();
+        shared.counters.received.fetch_add(1, Ordering::SeqCst);
+        hand_over_lead(shared);
+        answer(shared, &notif, received);
+    }
+}
+
+/// Polls the listener and the stop pipe until a notification is received or serving ends.
+fn lead(shared: &Shared) -> Received {
+    loop {
         let mut fds = [
             PollFd::new(shared.listener.as_fd(), PollFlags::POLLIN),
-            PollFd::new(stop.as_fd(), PollFlags::POLLIN),
+            PollFd::new(shared.stop.as_fd(), PollFlags::POLLIN),
         ];
         match poll(&mut fds, PollTimeout::NONE) {
             Ok(_) => {}
             Err(Errno::EINTR) => continue,
             Err(err) => {
-                break Some(ExecEvent::Failed {
+                return Received::End(Some(ExecEvent::Failed {
                     error: format!("polling the exec-gate listener: {err}"),
-                });
+                }));
             }
         }
         let listener = fds[0].revents().unwrap_or(PollFlags::empty());
         let stopped = fds[1].revents().is_some_and(|r| !r.is_empty());
-        if stopped {
-            break None;
+        if stopped || shared.pool().closing {
+            return Received::End(None);
         }
         if listener.contains(PollFlags::POLLIN) {
             match sys::notif_recv(shared.listener.as_fd()) {
-                Ok(notif) => dispatch(shared, notif),
+                Ok(notif) => return Received::Notification(notif),
                 // The task died between the wake-up and the receive, or a signal: nothing owed.
                 Err(Errno::ENOENT | Errno::EINTR) => {}
                 Err(err) => {
-                    break Some(ExecEvent::Failed {
+                    return Received::End(Some(ExecEvent::Failed {
                         error: format!("receiving an exec notification: {err}"),
-                    });
+                    }));
                 }
             }
         } else if listener.intersects(PollFlags::POLLHUP | PollFlags::POLLERR) {
-            break Some(ExecEvent::TreeExited);
+            return Received::End(Some(ExecEvent::TreeExited));
         }
-    };
+    }
+}
+
+/// Gives up the lead: wakes an idle follower, or starts a thread when none is idle and the
+/// limit allows. At the limit nobody leads until a thread finishes answering.
+fn hand_over_lead(shared: &Arc<Shared>) {
     let mut pool = shared.pool();
-    pool.closing = true;
+    pool.leading = false;
+    if pool.idle > 0 {
+        drop(pool);
+        shared.promote.notify_one();
+        return;
+    }
+    if pool.closing || pool.threads >= shared.config.max_workers.max(1) {
+        return;
+    }
+    pool.threads += 1;
+    let index = pool.threads;
     drop(pool);
-    shared.work.notify_all();
-    if let Some(event) = end {
-        (shared.on_event)(event);
-    }
-}
-
-/// Queues a notification, adding a worker if none is free to take it.
-fn dispatch(shared: &Arc<Shared>, notif: libc::seccomp_notif) {
-    shared.counters.received.fetch_add(1, Ordering::SeqCst);
-    let mut pool = shared.pool();
-    pool.queue.push_back((Instant::now(), notif));
-    let spawn = pool.queue.len() > pool.idle && pool.workers < shared.config.max_workers.max(1);
-    if spawn {
-        pool.workers += 1;
-        let index = pool.workers;
-        drop(pool);
-        let worker = Arc::clone(shared);
-        let spawned = thread::Builder::new()
-            .name(format!("exec-gate-{index}"))
-            .spawn(move || work_loop(&worker));
-        if spawned.is_err() {
-            // Out of threads: the existing workers drain the queue.
-            shared.pool().workers -= 1;
-            shared.worker_exited.notify_all();
-        }
-    } else {
-        drop(pool);
-    }
-    shared.work.notify_one();
-}
-
-/// Counts a worker out when its thread ends, even by a panic in `on_event`.
-struct WorkerExit<'a>(&'a Shared);
-
-impl Drop for WorkerExit<'_> {
-    fn drop(&mut self) {
-        self.0.pool().workers -= 1;
-        self.0.worker_exited.notify_all();
-    }
-}
-
-fn work_loop(shared: &Shared) {
-    let _exit = WorkerExit(shared);
-    loop {
-        let mut pool = shared.pool();
-        let (received, notif) = loop {
-            if let Some(queued) = pool.queue.pop_front() {
-                break queued;
-            }
-            if pool.closing {
-                return;
-            }
-            pool.idle += 1;
-            pool = shared
-                .work
-                .wait(pool)
-                .unwrap_or_else(PoisonError::into_inner);
-            pool.idle -= 1;
-        };
-        drop(pool);
-        answer(shared, &notif, received);
+    let follower = Arc::clone(shared);
+    let spawned = thread::Builder::new()
+        .name(format!("exec-gate-{index}"))
+        .spawn(move || serve_loop(&follower));
+    if spawned.is_err() {
+        // Out of threads: this one leads again once it has answered.
+        shared.pool().threads -= 1;
+        shared.changed.notify_all();
     }
 }
 
