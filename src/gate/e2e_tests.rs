@@ -805,8 +805,50 @@ fn bench_hook_and_shim() {
             .map(str::to_string)
             .unwrap_or_else(|| "?".into())
     };
+    // The server's share of an in-session answer, without a process start: the rules evaluator
+    // alone (context detection + rules) and a whole socket round trip from this process.
+    let env_now = h.server.agent_env();
+    let addr = client::GateAddress::from_env(|k| {
+        env_now.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+    })
+    .unwrap();
+    let req = GateRequest {
+        layer: Layer::Hook,
+        agent: "claude-code".into(),
+        subject: Subject::Command("ls -la".into()),
+        cwd: std::env::current_dir().unwrap(),
+        pid: std::process::id(),
+        env: BTreeMap::new(),
+    };
+    let evaluator = real_rules();
+    let in_process = |f: &mut dyn FnMut()| {
+        let mut samples = Vec::with_capacity(RUNS);
+        for _ in 0..RUNS {
+            let start = Instant::now();
+            f();
+            samples.push(start.elapsed());
+        }
+        median(samples)
+    };
+    let (eval_med, eval_p90) = in_process(&mut || {
+        std::hint::black_box(evaluator.evaluate(&req));
+    });
+    let (rt_med, rt_p90) = in_process(&mut || {
+        client::ask(&addr, &req).unwrap();
+    });
+
     let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0);
     println!("binary: {}", bin.display());
+    println!(
+        "gate: evaluate only       median {}  p90 {}",
+        ms(eval_med),
+        ms(eval_p90)
+    );
+    println!(
+        "gate: socket round trip   median {}  p90 {}",
+        ms(rt_med),
+        ms(rt_p90)
+    );
     println!("runs per measure: {RUNS}");
     println!(
         "hook in session (allow)   median {}  p90 {}",
