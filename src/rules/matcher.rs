@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::OnceLock;
 
-use regex::Regex;
+use regex_automata::meta::Regex;
 
 use crate::context::Tier;
 use crate::rules::Decision;
@@ -26,7 +26,12 @@ use super::target::{self, option_text};
 use super::unwrap::Invocation;
 use super::{EvalEnv, Target};
 
-/// A regex compiled on first use.
+/// A regex compiled on first use, without a full DFA.
+///
+/// `fancy-regex` (through syntect) turns on regex-automata's `dfa-build`, and with it the
+/// `regex` crate builds a dense DFA for every small pattern: ~300 000 instructions per
+/// pattern, paid again by every short-lived `overwatch check`, hook and shim for each rule it
+/// touches. Rule patterns run once per argument, where the lazy DFA is as fast.
 #[derive(Debug)]
 pub struct LazyRegex {
     pub src: String,
@@ -51,19 +56,28 @@ impl LazyRegex {
     /// The compiled regex; `None` if the pattern is invalid (callers fail closed).
     pub fn get(&self) -> Option<&Regex> {
         self.cell
-            .get_or_init(|| Regex::new(&self.src).ok())
+            .get_or_init(|| LazyRegex::build(&self.src).ok())
             .as_ref()
     }
 
-    /// Compiles now, returning the regex error text.
+    /// Compiles `src` the way [`regex::Regex::new`] does (same syntax), minus the full DFA.
+    /// Errors are regex-syntax's message for a syntax error (its last line names the problem,
+    /// e.g. `error: unclosed group`), else the builder's.
+    fn build(src: &str) -> Result<Regex, String> {
+        Regex::builder()
+            .configure(Regex::config().dfa(false))
+            .build(src)
+            .map_err(|e| {
+                e.syntax_error()
+                    .map_or_else(|| e.to_string(), ToString::to_string)
+            })
+    }
+
+    /// Compiles now, returning the regex error text (see [`LazyRegex::build`]).
     pub fn validate(&self) -> Result<(), String> {
-        match Regex::new(&self.src) {
-            Ok(r) => {
-                let _ = self.cell.set(Some(r));
-                Ok(())
-            }
-            Err(e) => Err(e.to_string()),
-        }
+        let r = LazyRegex::build(&self.src)?;
+        let _ = self.cell.set(Some(r));
+        Ok(())
     }
 
     /// Whether `text` matches; an invalid pattern matches everything (fail closed).
