@@ -49,6 +49,8 @@ pub fn main(args: CheckArgs) -> anyhow::Result<ExitCode> {
         knowledge: &knowledge,
     };
     let eval = engine.evaluate(&input, &env);
+    // The process ends here: freeing every compiled rule would cost ~8 % of its instructions.
+    std::mem::forget(engine);
     let mut out = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer(&mut out, &eval).context("writing JSON")?;

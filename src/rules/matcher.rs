@@ -227,7 +227,11 @@ impl Glob {
                     re.push(')');
                 }
                 ',' if in_alt => re.push('|'),
-                _ => re.push_str(&regex::escape(&c.to_string())),
+                _ if c.is_alphanumeric() || c == '/' || c == '_' || c == '-' => re.push(c),
+                _ => {
+                    let mut buf = [0u8; 4];
+                    re.push_str(&regex::escape(c.encode_utf8(&mut buf)));
+                }
             }
             i += 1;
         }
