@@ -93,12 +93,7 @@ fn bench(c: &mut Criterion) {
     let builtin =
         Engine::from_sources(Vec::new(), Layer::Team, true).unwrap_or_else(|e| panic!("{e}"));
     let big = Engine::from_sources(
-        vec![PackSource {
-            origin: "generated.toml".into(),
-            path: None,
-            text: generated_pack(10_000),
-            compiled: None,
-        }],
+        vec![PackSource::inline("generated.toml", generated_pack(10_000))],
         Layer::Team,
         true,
     )
@@ -162,12 +157,7 @@ fn bench(c: &mut Criterion) {
         let text = generated_pack(10_000);
         b.iter(|| {
             black_box(Engine::from_sources(
-                vec![PackSource {
-                    origin: "g.toml".into(),
-                    path: None,
-                    text: text.clone(),
-                    compiled: None,
-                }],
+                vec![PackSource::inline("g.toml", text.clone())],
                 Layer::Team,
                 true,
             ))

@@ -33,12 +33,7 @@ reason = "the shop database (pinned by the e2e team pack)"
 
 /// The real rule engine: built-in packs plus [`TEAM_PACK`].
 pub(super) fn real_rules() -> Arc<dyn Evaluator> {
-    let source = crate::rules::pack::PackSource {
-        origin: "e2e-team.toml".into(),
-        path: None,
-        text: TEAM_PACK.to_string(),
-        compiled: None,
-    };
+    let source = crate::rules::pack::PackSource::inline("e2e-team.toml", TEAM_PACK);
     let engine =
         crate::rules::Engine::from_sources(vec![source], crate::rules::Layer::Team, true).unwrap();
     Arc::new(engine::RulesEvaluator::new(

@@ -357,7 +357,8 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
 pub struct PackSource {
     pub origin: String,
     pub path: Option<PathBuf>,
-    pub text: String,
+    /// The pack's TOML (borrowed for built-in packs: no copy at every start).
+    pub text: std::borrow::Cow<'static, str>,
     /// The same pack pre-parsed into MessagePack at build time (built-in packs only; see `build.rs`):
     /// [`parse_pack`] decodes it instead of parsing `text`.
     pub compiled: Option<&'static [u8]>,
@@ -369,7 +370,7 @@ impl PackSource {
         PackSource {
             origin: origin.into(),
             path: None,
-            text: text.into(),
+            text: std::borrow::Cow::Owned(text.into()),
             compiled: None,
         }
     }
@@ -420,7 +421,10 @@ impl LoadError {
         LoadError::Pack {
             location: format!("{}:{line}:{col}", source.origin),
             message: message.into(),
-            src: std::sync::Arc::new(NamedSource::new(source.origin.clone(), source.text.clone())),
+            src: std::sync::Arc::new(NamedSource::new(
+                source.origin.clone(),
+                source.text.to_string(),
+            )),
             span: SourceSpan::new(start.into(), end - start),
             label: label.into(),
         }
@@ -477,7 +481,7 @@ pub fn read_pack(path: &Path) -> Result<PackSource, LoadError> {
     Ok(PackSource {
         origin: path.display().to_string(),
         path: Some(path.to_path_buf()),
-        text,
+        text: text.into(),
         compiled: None,
     })
 }
@@ -553,7 +557,7 @@ pub fn builtin_sources_with(compiled: bool) -> Vec<PackSource> {
         .map(|p| PackSource {
             origin: format!("builtin:rules/{}.toml", p.name),
             path: None,
-            text: p.text.to_string(),
+            text: std::borrow::Cow::Borrowed(p.text),
             compiled: compiled.then_some(p.compiled),
         })
         .collect()

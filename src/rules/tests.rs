@@ -852,12 +852,7 @@ mod layering {
     use super::*;
 
     fn src(name: &str, text: &str) -> pack::PackSource {
-        pack::PackSource {
-            origin: name.into(),
-            path: None,
-            text: text.into(),
-            compiled: None,
-        }
+        pack::PackSource::inline(name, text)
     }
 
     const HEADER: &str = "name = \"t\"\nversion = \"1\"\ndescription = \"test pack\"\n";
@@ -1305,12 +1300,7 @@ action = "deny"
 message = "LaunchDarkly is retired"
 examples.no_match = ["ldcli flags list"]
 "#;
-    let source = super::pack::PackSource {
-        origin: "team.toml".into(),
-        path: None,
-        text: pack.into(),
-        compiled: None,
-    };
+    let source = super::pack::PackSource::inline("team.toml", pack);
     let e = Engine::from_sources(vec![source], Layer::Team, true).unwrap_or_else(|e| panic!("{e}"));
     let cmd = "ldcli flags toggle-on --flag x --environment production";
     let with_provider = |value: &str| {
