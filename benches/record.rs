@@ -78,6 +78,7 @@ fn workload(bytes: usize) -> Vec<u8> {
     out.into_bytes()
 }
 
+#[inline(never)]
 fn record_bytes(dir: &Path, data: &[u8]) -> u64 {
     let mut rec = Recorder::create(
         dir,
@@ -297,6 +298,20 @@ fn bench_seek(c: &mut Criterion) {
 criterion_group!(benches, bench_record, bench_seek);
 
 fn main() {
+    // `OVERWATCH_BENCH_RECORD_ONCE=MiB`: record that much of the workload once and exit, for
+    // `valgrind --tool=callgrind --toggle-collect='*record_bytes*'` (instructions per byte).
+    if let Some(mib) = std::env::var("OVERWATCH_BENCH_RECORD_ONCE")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        let data = workload(mib * 1024 * 1024);
+        let dir = tempfile::tempdir().expect("tempdir");
+        // Compile the secret rules (once per process) outside the measured function.
+        overwatch::secrets::Redactor::builtin().expect("rules compile");
+        let cast = record_bytes(dir.path(), &data);
+        eprintln!("recorded {} B of output into a {cast} B cast", data.len());
+        return;
+    }
     benches();
     Criterion::default().configure_from_args().final_summary();
 }
