@@ -16,6 +16,7 @@
 //!   is held back by the redactor are queued behind that output.
 
 pub mod cast;
+pub mod json;
 pub mod recorder;
 pub mod session_dir;
 pub mod sink;

@@ -4,7 +4,7 @@
 //! (we write microseconds, as asciinema 2.x does); v3 times are intervals since the previous event,
 //! written with millisecond precision. v3 intervals are computed from *rounded absolute* times
 //! (`round(t_i) - round(t_{i-1})`), so rounding never drifts (the effect of asciinema 3's error-
-//! diffusion quantizer). Data is always a JSON string (serde_json escapes control characters).
+//! diffusion quantizer). Data is always a JSON string, escaped as serde_json would (`json.rs`).
 //!
 //! Invariant: event times never go backwards (a late caller's time is clamped to the last one).
 
@@ -13,6 +13,8 @@ use std::io::{self, BufWriter, Write};
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
+
+use super::json::push_json_string;
 
 /// Which asciicast version to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -61,7 +63,8 @@ pub struct CastWriter {
     last: Duration,
     /// v3: last written absolute time rounded to milliseconds.
     last_ms: u128,
-    line: String,
+    /// The event line being built (bytes: the JSON escaper copies 8-byte words into it).
+    line: Vec<u8>,
 }
 
 impl CastWriter {
@@ -116,7 +119,7 @@ impl CastWriter {
             format,
             last: Duration::ZERO,
             last_ms: 0,
-            line: String::with_capacity(256),
+            line: Vec::with_capacity(256),
         })
     }
 
@@ -125,28 +128,25 @@ impl CastWriter {
         let at = at.max(self.last);
         self.last = at;
         self.line.clear();
-        self.line.push('[');
+        self.line.push(b'[');
         match self.format {
             CastFormat::V2 => {
-                self.line
-                    .push_str(&format!("{}.{:06}", at.as_secs(), at.subsec_micros()));
+                write!(self.line, "{}.{:06}", at.as_secs(), at.subsec_micros())?;
             }
             CastFormat::V3 => {
                 let ms = (at.as_micros() + 500) / 1000;
                 let interval = ms.saturating_sub(self.last_ms);
                 self.last_ms = ms;
-                self.line
-                    .push_str(&format!("{}.{:03}", interval / 1000, interval % 1000));
+                write!(self.line, "{}.{:03}", interval / 1000, interval % 1000)?;
             }
         }
-        self.line.push_str(", \"");
-        self.line.push(code);
-        self.line.push_str("\", ");
-        // serde_json on a &str cannot fail (no I/O, no non-string keys).
-        let quoted = serde_json::to_string(data).unwrap_or_else(|_| "\"\"".to_owned());
-        self.line.push_str(&quoted);
-        self.line.push_str("]\n");
-        self.out.write_all(self.line.as_bytes())
+        self.line.extend_from_slice(b", \"");
+        self.line
+            .extend_from_slice(code.encode_utf8(&mut [0; 4]).as_bytes());
+        self.line.extend_from_slice(b"\", ");
+        push_json_string(&mut self.line, data);
+        self.line.extend_from_slice(b"]\n");
+        self.out.write_all(&self.line)
     }
 
     /// Pushes buffered lines to the OS (survives a SIGKILL of overwatch, not a power loss).

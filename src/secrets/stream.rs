@@ -284,16 +284,37 @@ impl<T: Clone> StreamRedactor<T> {
     }
 }
 
+/// Offset of the last `-----begin` in `bytes`, in any case. Searches forward (memchr's forward
+/// search is SIMD, its reverse one is not), restarting one byte after each hit so that
+/// `------BEGIN` is seen.
+fn last_begin_marker(bytes: &[u8]) -> Option<usize> {
+    let dashes = memchr::memmem::Finder::new(b"-----");
+    let mut last = None;
+    let mut at = 0;
+    while let Some(i) = dashes.find(&bytes[at..]).map(|i| at + i) {
+        if bytes
+            .get(i + 5..i + 10)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"begin"))
+        {
+            last = Some(i);
+        }
+        at = i + 1;
+    }
+    last
+}
+
 /// Buffer offset (at least `base`) of the last `-----BEGIN … PRIVATE KEY` line that no finding
 /// covers, i.e. whose END line has not arrived yet; a BEGIN line still being received counts.
 fn open_key_block(buf: &str, base: usize, found: &[Finding]) -> Option<usize> {
-    let lower = buf.to_ascii_lowercase();
-    let begin = lower.rfind("-----begin")?;
-    let line_end = lower[begin..].find('\n').map_or(lower.len(), |i| begin + i);
-    let header = &lower[begin..line_end];
+    // Only the header line is lowercased: lowercasing the whole buffer on every drain cost a copy
+    // of all recorded output.
+    let bytes = buf.as_bytes();
+    let begin = last_begin_marker(bytes)?;
+    let line_end = memchr::memchr(b'\n', &bytes[begin..]).map_or(bytes.len(), |i| begin + i);
+    let header = buf[begin..line_end].to_ascii_lowercase();
     // A BEGIN line still being received (no "-----" close yet) might become a private-key header.
     let may_be_key = header.contains("private key")
-        || (line_end == lower.len() && !header[10..].contains("-----"));
+        || (line_end == bytes.len() && !header[10..].contains("-----"));
     // A block that began well inside the released context was either redacted whole or is being
     // suppressed; only a BEGIN marker split by the last release still needs holding.
     if !may_be_key
@@ -303,4 +324,27 @@ fn open_key_block(buf: &str, base: usize, found: &[Finding]) -> Option<usize> {
         return None;
     }
     Some(begin.max(base))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// The forward search finds what lowercasing the text and searching backwards found.
+        #[test]
+        fn last_begin_marker_equals_a_lowercased_rfind(
+            parts in proptest::collection::vec(
+                prop_oneof![Just("-"), Just("-----"), Just("BEGIN"), Just("begin"), Just("BeGiN"), Just("x"), Just("\n")],
+                0..24,
+            ),
+        ) {
+            let text = parts.concat();
+            let expected = text.to_ascii_lowercase().rfind("-----begin");
+            prop_assert_eq!(last_begin_marker(text.as_bytes()), expected);
+        }
+    }
 }

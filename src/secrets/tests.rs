@@ -49,6 +49,57 @@ fn every_planted_secret_is_redacted_by_its_rule() {
     }
 }
 
+/// The prefilter is sound on the corpus: every match of every rule's regex (run unfiltered)
+/// contains one of that rule's keywords, so skipping rules without a keyword hit loses nothing.
+#[test]
+fn every_match_of_a_rule_contains_one_of_its_keywords() {
+    let mut lines: Vec<String> = planted().into_iter().map(|p| p.line).collect();
+    lines.push(jwt_in_prose());
+    for rule in RULES {
+        let regex = regex::Regex::new(rule.regex).expect("compiles");
+        for line in &lines {
+            for m in regex.find_iter(line) {
+                let found = m.as_str().to_ascii_lowercase();
+                assert!(
+                    rule.keywords.iter().any(|k| found.contains(k)),
+                    "{} matched {:?} without a keyword",
+                    rule.id,
+                    m.as_str()
+                );
+            }
+        }
+    }
+}
+
+/// A JWT among words that contain `ey` ("they", "key", "eyes"), which is what the old `ey`
+/// keyword fired on.
+fn jwt_in_prose() -> String {
+    "they said the key was eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ.\
+     dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U -- keep your eyes open"
+        .to_owned()
+}
+
+/// The JWT keyword is `.ey` (not `ey`): a token is still caught one-shot, and when the reads
+/// split it anywhere, including inside the `.ey` itself.
+#[test]
+fn jwt_is_caught_by_its_dot_ey_keyword_whole_and_split() {
+    let r = Arc::new(Redactor::builtin().expect("builtin"));
+    let text = format!("{}\r\n", jwt_in_prose());
+    let token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ";
+    let out = r.redact(&text);
+    assert!(out.contains("[REDACTED:jwt]"), "{out}");
+    assert!(!out.contains(token), "{out}");
+    let dot = text.find(".eyJzdWIi").expect("payload");
+    for cut in [dot, dot + 1, dot + 2, dot + 3, dot + 30] {
+        let out = stream(&r, &text, &[cut]);
+        assert!(
+            !out.contains("eyJzdWIi"),
+            "leaked when split at {cut}: {out}"
+        );
+        assert!(out.contains("[REDACTED:jwt]"), "split at {cut}: {out}");
+    }
+}
+
 #[test]
 fn basic_auth_keeps_user_and_host() {
     let r = redactor();
