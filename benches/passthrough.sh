@@ -14,26 +14,14 @@
 # 24 MiB, tmux server 5 MiB. model_feed (criterion) at the same load: 25 MiB/s.
 set -euo pipefail
 
-BIN=${OVERWATCH_BIN:-target/release/overwatch}
 SIZE_MB=${SIZE_MB:-200}
 COLS=120
 ROWS=40
 TIMEOUT_S=${TIMEOUT_S:-600}
 
-if [[ ! -x $BIN ]]; then
-    echo "passthrough: $BIN not found; build it first (cargo build --release) or set OVERWATCH_BIN" >&2
-    exit 2
-fi
-BIN=$(realpath "$BIN")
-command -v tmux >/dev/null || { echo "passthrough: tmux is required" >&2; exit 2; }
-
-work=$(mktemp -d)
-sockets=()
-cleanup() {
-    for s in "${sockets[@]}"; do tmux -L "$s" kill-server 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=benches/tmux-cat.sh
+source "$(dirname "$0")/tmux-cat.sh"
+bench_init passthrough
 
 # Text like a long build log: 76-column lines of base64 (not compressible, no escape sequences).
 data=$work/data.txt
@@ -47,24 +35,10 @@ vmhwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo "?
 run_case() {
     local name=$1; shift
     local sock="ow-pass-$$-$name" done_file="$work/$name.ns"
-    sockets+=("$sock")
-    local inner="s=\$(date +%s%N); cat '$data'; e=\$(date +%s%N); echo \$((e - s)) > '$done_file.tmp'; mv '$done_file.tmp' '$done_file'; sleep 30"
-    local cmd
-    cmd="exec $(printf '%q ' "$@") bash -c $(printf '%q' "$inner")"
-    tmux -L "$sock" -f /dev/null new-session -d -x $COLS -y $ROWS -s bench "$cmd"
+    timed_cat "passthrough: $name" "$sock" "$data" "$done_file" "sleep 30" "$@" || return 1
     local pane_pid server_pid
     pane_pid=$(tmux -L "$sock" display -p -t bench '#{pane_pid}')
     server_pid=$(tmux -L "$sock" display -p -t bench '#{pid}')
-    local waited=0
-    while [[ ! -f $done_file ]]; do
-        sleep 0.2
-        waited=$((waited + 1))
-        if ((waited > TIMEOUT_S * 5)); then
-            echo "passthrough: $name did not finish in ${TIMEOUT_S}s" >&2
-            tmux -L "$sock" capture-pane -p -t bench >&2 || true
-            return 1
-        fi
-    done
     local ns pane_rss server_rss
     ns=$(cat "$done_file")
     pane_rss=$(vmhwm_kb "$pane_pid")

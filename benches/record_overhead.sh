@@ -21,27 +21,15 @@
 # `overwatch` (under another name it runs as a shim).
 set -euo pipefail
 
-BIN=${OVERWATCH_BIN:-target/release/overwatch}
 SIZE_MB=${SIZE_MB:-200}
 RUNS=${RUNS:-5}
 COLS=120
 ROWS=40
 TIMEOUT_S=${TIMEOUT_S:-900}
 
-if [[ ! -x $BIN ]]; then
-    echo "record_overhead: $BIN not found; build it first (cargo build --release) or set OVERWATCH_BIN" >&2
-    exit 2
-fi
-BIN=$(realpath "$BIN")
-command -v tmux >/dev/null || { echo "record_overhead: tmux is required" >&2; exit 2; }
-
-work=$(mktemp -d)
-sockets=()
-cleanup() {
-    for s in "${sockets[@]}"; do tmux -L "$s" kill-server 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=benches/tmux-cat.sh
+source "$(dirname "$0")/tmux-cat.sh"
+bench_init record_overhead
 
 data=$work/agent.txt
 LC_ALL=C awk -v bytes=$((SIZE_MB * 1000 * 1000)) 'BEGIN {
@@ -66,21 +54,9 @@ bytes=$(stat -c %s "$data")
 run_case() {
     local name=$1 run=$2; shift 2
     local sock="ow-rec-$$-$name-$run" done_file="$work/$name-$run.ns"
-    sockets+=("$sock")
-    local inner="s=\$(date +%s%N); cat '$data'; e=\$(date +%s%N); echo \$((e - s)) > '$done_file.tmp'; mv '$done_file.tmp' '$done_file'"
-    local cmd
-    cmd="exec env XDG_STATE_HOME=$(printf '%q' "$work/state") XDG_CONFIG_HOME=$(printf '%q' "$work/config") $(printf '%q ' "$BIN" run --exit-with-agent "$@") -- bash -c $(printf '%q' "$inner")"
-    tmux -L "$sock" -f /dev/null new-session -d -x $COLS -y $ROWS -s bench "$cmd"
-    local waited=0
-    while [[ ! -f $done_file ]]; do
-        sleep 0.2
-        waited=$((waited + 1))
-        if ((waited > TIMEOUT_S * 5)); then
-            echo "record_overhead: $name did not finish in ${TIMEOUT_S}s" >&2
-            tmux -L "$sock" capture-pane -p -t bench >&2 || true
-            return 1
-        fi
-    done
+    timed_cat "record_overhead: $name" "$sock" "$data" "$done_file" true \
+        env XDG_STATE_HOME="$work/state" XDG_CONFIG_HOME="$work/config" \
+        "$BIN" run --exit-with-agent "$@" -- || return 1
     # Let overwatch finish the cast (flush, fsync, meta.json) before the next run starts.
     while tmux -L "$sock" has-session 2>/dev/null; do sleep 0.2; done
     echo "$name $(awk -v ns="$(cat "$done_file")" 'BEGIN { printf "%.3f", ns / 1e9 }')" >>"$work/times"
