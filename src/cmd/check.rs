@@ -9,7 +9,7 @@ use anyhow::Context as _;
 
 use crate::cli::CheckArgs;
 use crate::context::{self, ProbeEnv};
-use crate::rules::{CommandInput, Engine, EvalEnv, Evaluation, LoadOptions};
+use crate::rules::{CommandInput, Engine, EvalEnv, Evaluation, LoadError, LoadOptions};
 
 /// The probe input for this process: real HOME, cwd and environment.
 pub fn current_probe_env() -> anyhow::Result<ProbeEnv> {
@@ -17,13 +17,21 @@ pub fn current_probe_env() -> anyhow::Result<ProbeEnv> {
 }
 
 /// Loads the engine for a CLI command: standard layers plus `--rules` paths. A pack error is
-/// rendered with miette (file:line:column and a caret) and becomes exit code 2.
+/// printed (see [`pack_error`]) and becomes exit code 2.
 pub fn load_engine(probe: &ProbeEnv, team: Vec<std::path::PathBuf>) -> Result<Engine, ExitCode> {
-    let opts = LoadOptions::standard(&probe.cwd, team);
-    Engine::load(&opts).map_err(|e| {
-        eprintln!("{:?}", miette::Report::new(e));
-        ExitCode::from(2)
-    })
+    load_engine_with(&LoadOptions::standard(&probe.cwd, team))
+}
+
+/// [`load_engine`] with explicit load options.
+pub fn load_engine_with(opts: &LoadOptions) -> Result<Engine, ExitCode> {
+    Engine::load(opts).map_err(pack_error)
+}
+
+/// Prints a rule-pack error with miette (file:line:column and a caret) to stderr; returns exit
+/// code 2.
+pub fn pack_error(e: LoadError) -> ExitCode {
+    eprintln!("{:?}", miette::Report::new(e));
+    ExitCode::from(2)
 }
 
 /// Runs `overwatch check`.

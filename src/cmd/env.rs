@@ -51,10 +51,7 @@ pub fn main(args: EnvArgs) -> anyhow::Result<ExitCode> {
 /// misclassify.
 fn load_knowledge(input: &ProbeEnv, rules: &[PathBuf]) -> Result<Knowledge, ExitCode> {
     let opts = LoadOptions::standard(&input.cwd, rules.to_vec());
-    let (knowledge, notes) = knowledge_from_packs(&opts).map_err(|e| {
-        eprintln!("{:?}", miette::Report::new(e));
-        ExitCode::from(2)
-    })?;
+    let (knowledge, notes) = knowledge_from_packs(&opts).map_err(crate::cmd::check::pack_error)?;
     for note in notes {
         eprintln!("overwatch: note: {note}");
     }

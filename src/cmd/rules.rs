@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use crate::cli::{RulesArgs, RulesCommand};
-use crate::cmd::check::{current_probe_env, load_engine};
+use crate::cmd::check::{current_probe_env, load_engine, load_engine_with, pack_error};
 use crate::context;
 use crate::rules::{CommandInput, Engine, EvalEnv, LoadOptions, explain, layers, trust};
 
@@ -65,10 +65,7 @@ pub fn main(args: RulesArgs) -> anyhow::Result<ExitCode> {
             };
             let engine = match Engine::load_unchecked(&opts) {
                 Ok(e) => e,
-                Err(e) => {
-                    eprintln!("{:?}", miette::Report::new(e));
-                    return Ok(ExitCode::from(2));
-                }
+                Err(e) => return Ok(pack_error(e)),
             };
             let failures = engine.check_examples(true);
             for f in &failures {
@@ -100,12 +97,9 @@ pub fn main(args: RulesArgs) -> anyhow::Result<ExitCode> {
                 builtin_from_toml: true,
                 ..LoadOptions::standard(&probe.cwd, args.rules)
             };
-            let engine = match Engine::load(&opts) {
+            let engine = match load_engine_with(&opts) {
                 Ok(e) => e,
-                Err(e) => {
-                    eprintln!("{:?}", miette::Report::new(e));
-                    return Ok(ExitCode::from(2));
-                }
+                Err(c) => return Ok(c),
             };
             let mut warnings = 0;
             let mut seen = std::collections::HashMap::new();
@@ -177,8 +171,7 @@ pub fn main(args: RulesArgs) -> anyhow::Result<ExitCode> {
             let source =
                 crate::rules::pack::read_pack(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
             if let Err(e) = crate::rules::pack::parse_pack(&source) {
-                eprintln!("{:?}", miette::Report::new(e));
-                return Ok(ExitCode::from(2));
+                return Ok(pack_error(e));
             }
             let mut t = trust::TrustFile::load(&trust_path).map_err(|e| anyhow::anyhow!("{e}"))?;
             let digest = t.trust(&trust_path, &path)?;
