@@ -730,9 +730,10 @@ fn bench_hook_and_shim() {
         v.sort();
         (v[v.len() / 2], v[v.len() * 9 / 10])
     };
+    // Median and p90 of RUNS samples, each the duration `one` measured.
+    let sample = |one: &mut dyn FnMut() -> Duration| median((0..RUNS).map(|_| one()).collect());
     let time_runs = |mut make: Box<dyn FnMut() -> Command>, stdin: &[u8]| {
-        let mut samples = Vec::with_capacity(RUNS);
-        for _ in 0..RUNS {
+        sample(&mut || {
             let mut cmd = make();
             cmd.stdin(Stdio::piped())
                 .stdout(Stdio::piped())
@@ -741,10 +742,10 @@ fn bench_hook_and_shim() {
             let mut child = cmd.spawn().unwrap();
             child.stdin.take().unwrap().write_all(stdin).unwrap();
             let out = child.wait_with_output().unwrap();
-            samples.push(start.elapsed());
+            let took = start.elapsed();
             assert!(out.status.success(), "{out:?}");
-        }
-        median(samples)
+            took
+        })
     };
     let session_env = h.server.agent_env();
     let hook = |env: Vec<(String, String)>| {
@@ -817,13 +818,11 @@ fn bench_hook_and_shim() {
     };
     let evaluator = real_rules();
     let in_process = |f: &mut dyn FnMut()| {
-        let mut samples = Vec::with_capacity(RUNS);
-        for _ in 0..RUNS {
+        sample(&mut || {
             let start = Instant::now();
             f();
-            samples.push(start.elapsed());
-        }
-        median(samples)
+            start.elapsed()
+        })
     };
     let (eval_med, eval_p90) = in_process(&mut || {
         std::hint::black_box(evaluator.evaluate(&req));
