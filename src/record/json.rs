@@ -8,35 +8,17 @@
 //! sequence every few dozen bytes, so that was a fifth of the recorder's time (callgrind,
 //! benches/record.rs). Here plain runs are found 8 bytes at a time and copied whole.
 
+use crate::secrets::visible::next_control_or;
+
 /// True for the bytes JSON requires escaped: `"`, `\` and the C0 controls.
 fn needs_escape(b: u8) -> bool {
     b < 0x20 || b == b'"' || b == b'\\'
 }
 
-/// The first byte at or after `from` that needs escaping. A word with no byte below 0x20 and none
-/// equal to `"` or `\` is skipped whole (exact tests, "Bit Twiddling Hacks": `hasless`,
-/// `haszero`); only flagged words are looked at byte by byte.
+/// The first byte at or after `from` that needs escaping, 8 bytes at a time (see
+/// [`next_control_or`]).
 fn next_escape(bytes: &[u8], from: usize) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    const QUOTES: u64 = u64::from_ne_bytes([b'"'; 8]);
-    const BACKSLASHES: u64 = u64::from_ne_bytes([b'\\'; 8]);
-    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
-    let mut at = from;
-    while let Some(word) = bytes.get(at..at + 8) {
-        let x = u64::from_ne_bytes(word.try_into().unwrap_or_default());
-        let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
-        if below_space | has_zero(x ^ QUOTES) | has_zero(x ^ BACKSLASHES) != 0
-            && let Some(i) = word.iter().position(|b| needs_escape(*b))
-        {
-            return Some(at + i);
-        }
-        at += 8;
-    }
-    bytes[at.min(bytes.len())..]
-        .iter()
-        .position(|b| needs_escape(*b))
-        .map(|i| at + i)
+    next_control_or(bytes, from, b"\"\\", needs_escape)
 }
 
 /// Appends `text` to `out` as a quoted JSON string, exactly as `serde_json::to_string` would: runs

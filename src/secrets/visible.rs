@@ -16,21 +16,35 @@ fn is_invisible_start(b: u8) -> bool {
 }
 
 /// The first byte at or after `from` that starts something the view removes. Text between escape
-/// sequences is most of the recorded output, so it is skipped 8 bytes at a time: a word with no
-/// byte below 0x20 and none equal to 0x7f has nothing invisible (exact test, from "Bit Twiddling
-/// Hacks": `hasless` and `haszero`); only other words are looked at byte by byte.
+/// sequences is most of the recorded output, so it is skipped 8 bytes at a time (see
+/// [`next_control_or`]).
 fn next_invisible(bytes: &[u8], from: usize) -> Option<usize> {
+    next_control_or(bytes, from, &[0x7f], is_invisible_start)
+}
+
+/// The first byte at or after `from` for which `hit` holds, where `hit` may be true only for C0
+/// controls (below 0x20) and the bytes in `also`. A word of 8 bytes with none of those is skipped
+/// whole (exact tests, from "Bit Twiddling Hacks": `hasless` and `haszero`); only flagged words
+/// are looked at byte by byte. Shared with the asciicast JSON escaper (`record::json`).
+#[inline]
+pub(crate) fn next_control_or(
+    bytes: &[u8],
+    from: usize,
+    also: &[u8],
+    hit: impl Fn(u8) -> bool,
+) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    const DEL: u64 = u64::from_ne_bytes([0x7f; 8]);
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
     let mut at = from;
     while let Some(word) = bytes.get(at..at + 8) {
         let x = u64::from_ne_bytes(word.try_into().unwrap_or_default());
-        let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
-        let y = x ^ DEL;
-        let del = y.wrapping_sub(ONES) & !y & HIGHS;
-        if below_space | del != 0
-            && let Some(i) = word.iter().position(|b| is_invisible_start(*b))
+        let mut flagged = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
+        for &b in also {
+            flagged |= has_zero(x ^ (ONES * u64::from(b)));
+        }
+        if flagged != 0
+            && let Some(i) = word.iter().position(|b| hit(*b))
         {
             return Some(at + i);
         }
@@ -38,7 +52,7 @@ fn next_invisible(bytes: &[u8], from: usize) -> Option<usize> {
     }
     bytes[at.min(bytes.len())..]
         .iter()
-        .position(|b| is_invisible_start(*b))
+        .position(|b| hit(*b))
         .map(|i| at + i)
 }
 
