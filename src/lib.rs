@@ -33,8 +33,23 @@ pub fn main() -> ExitCode {
     {
         return cmd::shim::main_as(&program, std::env::args_os().skip(1).collect());
     }
-    let cli = cli::Cli::parse();
-    let result = match cli.command {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let result = match cmd::hook::fast_path(args.get(1..).unwrap_or_default()) {
+        Some(agent) => cmd::hook::adapter(agent),
+        None => dispatch(cli::Cli::parse_from(args)),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("overwatch: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Runs the parsed command.
+fn dispatch(cli: cli::Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
         cli::Command::Run(args) => cmd::run::main(args),
         cli::Command::Env(args) => cmd::env::main(args),
         cli::Command::Demo(args) => cmd::demo::main(args),
@@ -49,12 +64,5 @@ pub fn main() -> ExitCode {
         cli::Command::DiffWatch(args) => cmd::diff_watch::main(args),
         cli::Command::Replay(args) => cmd::replay::main(args),
         cli::Command::Sessions(args) => cmd::sessions::main(args),
-    };
-    match result {
-        Ok(code) => code,
-        Err(err) => {
-            eprintln!("overwatch: {err:#}");
-            ExitCode::from(2)
-        }
     }
 }

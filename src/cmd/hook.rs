@@ -31,6 +31,25 @@ pub fn main(args: HookArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
     };
+    adapter(agent)
+}
+
+/// `overwatch hook claude-code|codex|gemini` spelled exactly so (`argv[1..]`), recognised
+/// before the command line is parsed: agents start this process for every tool call, and clap
+/// building the whole command tree is a fifth of a hook's start-up instructions. Any other
+/// spelling (`--help`, extra options) goes through clap as usual.
+pub fn fast_path(args: &[std::ffi::OsString]) -> Option<HookAgent> {
+    let [hook, agent] = args else { return None };
+    if hook != "hook" {
+        return None;
+    }
+    [HookAgent::ClaudeCode, HookAgent::Codex, HookAgent::Gemini]
+        .into_iter()
+        .find(|a| agent == a.as_str())
+}
+
+/// Runs one hook adapter: the agent's JSON on stdin, its answer on stdout.
+pub fn adapter(agent: HookAgent) -> anyhow::Result<ExitCode> {
     let input = hook::read_capped(std::io::stdin().lock());
     let env: Vec<(String, String)> = crate::context::process_env().into_iter().collect();
     let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
@@ -41,4 +60,33 @@ pub fn main(args: HookArgs) -> anyhow::Result<ExitCode> {
         .and_then(|()| stdout.flush())
         .context("writing the hook answer")?;
     Ok(ExitCode::from(output.exit_code))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_exact_adapter_spellings_skip_the_parser() {
+        let args = |v: &[&str]| v.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        assert_eq!(
+            fast_path(&args(&["hook", "claude-code"])),
+            Some(HookAgent::ClaudeCode)
+        );
+        assert_eq!(fast_path(&args(&["hook", "codex"])), Some(HookAgent::Codex));
+        assert_eq!(
+            fast_path(&args(&["hook", "gemini"])),
+            Some(HookAgent::Gemini)
+        );
+        for other in [
+            &["hook", "claude-code", "--help"][..],
+            &["hook", "install"],
+            &["hook", "Codex"],
+            &["check", "codex"],
+            &["hook"],
+            &[],
+        ] {
+            assert_eq!(fast_path(&args(other)), None, "{other:?}");
+        }
+    }
 }

@@ -115,8 +115,45 @@ pub struct Compiled {
     pub notes: Vec<String>,
 }
 
-fn lower_all(v: &[String]) -> Vec<String> {
-    v.iter().map(|s| s.to_ascii_lowercase()).collect()
+/// Lowercases in place (program names are matched ASCII case-insensitively).
+fn lower_all(mut v: Vec<String>) -> Vec<String> {
+    v.iter_mut().for_each(|s| s.make_ascii_lowercase());
+    v
+}
+
+/// Merges one `[[programs]]` entry into the program table (later packs extend earlier ones).
+fn merge_program(c: &mut Compiled, p: ProgramSpec) {
+    let name = p.name.to_ascii_lowercase();
+    for a in &p.aliases {
+        c.aliases.insert(a.to_ascii_lowercase(), name.clone());
+    }
+    let entry = match c.programs.get_mut(&name) {
+        Some(entry) => entry,
+        None => c.programs.entry(name.clone()).or_default(),
+    };
+    entry.name = name;
+    entry.aliases.extend(p.aliases);
+    if p.kind.is_some() {
+        entry.kind = p.kind;
+    }
+    entry.value_options.extend(p.value_options);
+    entry.no_bundling |= p.no_bundling;
+    entry.sql_options.extend(p.sql_options);
+    entry.sql_stdin |= p.sql_stdin;
+    entry.sql_positional |= p.sql_positional;
+    let (t, s) = (&mut entry.target, p.target);
+    t.context.extend(s.context);
+    t.kubeconfig.extend(s.kubeconfig);
+    t.namespace.extend(s.namespace);
+    t.profile.extend(s.profile);
+    t.project.extend(s.project);
+    t.workspace.extend(s.workspace);
+    t.chdir.extend(s.chdir);
+    t.host.extend(s.host);
+    t.database.extend(s.database);
+    t.environment.extend(s.environment);
+    t.env.extend(s.env);
+    t.positional |= s.positional;
 }
 
 /// An `[overrides]` entry waiting to be applied once every pack is compiled.
@@ -136,53 +173,39 @@ pub fn compile(inputs: Vec<Input>) -> Result<Compiled, LoadError> {
     let mut c = Compiled::default();
     let mut overrides: Vec<Override> = Vec::new();
     for (src_idx, input) in inputs.into_iter().enumerate() {
-        let file: PackFile = pack::parse_pack(&input.source)?;
+        // The parsed pack is consumed: its strings move into the compiled rules (a `check`
+        // process builds the engine once, so every copy here is start-up time).
+        let PackFile {
+            name: pack_name,
+            version,
+            description,
+            programs,
+            rules,
+            paths,
+            pins,
+            probes,
+            overrides: pack_overrides,
+        } = pack::parse_pack(&input.source)?;
         let validate = input.layer != Layer::Builtin;
         let untrusted = input.layer == Layer::Project && !input.trusted;
         let src = &input.source;
-        let mut ids = HashSet::new();
-        if untrusted && !file.programs.is_empty() {
+        let (rule_count, path_count) = (rules.len(), paths.len());
+        if untrusted && !programs.is_empty() {
             c.notes.push(format!(
                 "{}: [[programs]] ignored: the project pack is not trusted (run `overwatch rules trust`)",
                 src.origin
             ));
         }
         if !untrusted {
-            for p in &file.programs {
-                let name = p.name.to_ascii_lowercase();
-                for a in &p.aliases {
-                    c.aliases.insert(a.to_ascii_lowercase(), name.clone());
-                }
-                let entry = c.programs.entry(name.clone()).or_default();
-                entry.name.clone_from(&name);
-                entry.aliases.extend(p.aliases.iter().cloned());
-                if p.kind.is_some() {
-                    entry.kind = p.kind;
-                }
-                entry.value_options.extend(p.value_options.iter().cloned());
-                entry.no_bundling |= p.no_bundling;
-                entry.sql_options.extend(p.sql_options.iter().cloned());
-                entry.sql_stdin |= p.sql_stdin;
-                entry.sql_positional |= p.sql_positional;
-                let t = &mut entry.target;
-                let s = &p.target;
-                t.context.extend(s.context.iter().cloned());
-                t.kubeconfig.extend(s.kubeconfig.iter().cloned());
-                t.namespace.extend(s.namespace.iter().cloned());
-                t.profile.extend(s.profile.iter().cloned());
-                t.project.extend(s.project.iter().cloned());
-                t.workspace.extend(s.workspace.iter().cloned());
-                t.chdir.extend(s.chdir.iter().cloned());
-                t.host.extend(s.host.iter().cloned());
-                t.database.extend(s.database.iter().cloned());
-                t.environment.extend(s.environment.iter().cloned());
-                t.env.extend(s.env.iter().cloned());
-                t.positional |= s.positional;
+            for p in programs {
+                merge_program(&mut c, p);
             }
         }
-        for r in &file.rules {
-            let id = r.id.get_ref().clone();
-            if !ids.insert(id.clone()) {
+        let mut ids = HashSet::with_capacity(rule_count);
+        c.rules.reserve(rule_count);
+        for r in rules {
+            let id = r.id.get_ref().as_str();
+            if !ids.insert(id.to_owned()) {
                 return Err(LoadError::at(
                     src,
                     r.id.span(),
@@ -190,46 +213,38 @@ pub fn compile(inputs: Vec<Input>) -> Result<Compiled, LoadError> {
                     "defined twice in this pack",
                 ));
             }
-            let compile_re = |s: &pack::Spanned<String>| -> Result<LazyRegex, LoadError> {
-                let re = LazyRegex::new(s.get_ref());
+            let compile_re = |s: pack::Spanned<String>| -> Result<LazyRegex, LoadError> {
                 if validate {
-                    re.validate().map_err(|e| {
-                        LoadError::at(
-                            src,
-                            s.span(),
-                            format!(
-                                "invalid regex in rule `{id}`: {}",
-                                e.lines().last().unwrap_or(&e)
-                            ),
-                            "this regex",
-                        )
-                    })?;
+                    LazyRegex::new(s.get_ref().as_str())
+                        .validate()
+                        .map_err(|e| {
+                            LoadError::at(
+                                src,
+                                s.span(),
+                                format!(
+                                    "invalid regex in rule `{id}`: {}",
+                                    e.lines().last().unwrap_or(&e)
+                                ),
+                                "this regex",
+                            )
+                        })?;
                 }
-                Ok(re)
+                Ok(LazyRegex::new(s.into_inner()))
             };
-            let args = r
-                .args
-                .iter()
-                .map(compile_re)
-                .collect::<Result<Vec<_>, _>>()?;
-            let not_args = r
-                .not_args
-                .iter()
-                .map(compile_re)
-                .collect::<Result<Vec<_>, _>>()?;
-            let regex = r.regex.as_ref().map(compile_re).transpose()?;
-            let stdin = r
-                .stdin
-                .iter()
-                .map(compile_re)
-                .collect::<Result<Vec<_>, _>>()?;
-            let when_target = r.when.target.as_ref().map(compile_re).transpose()?;
-            let when_not_target = r.when.not_target.as_ref().map(compile_re).transpose()?;
-            let when_fact = match &r.when.fact {
+            let compile_all = |v: Vec<pack::Spanned<String>>| -> Result<Vec<LazyRegex>, LoadError> {
+                v.into_iter().map(compile_re).collect()
+            };
+            let args = compile_all(r.args)?;
+            let not_args = compile_all(r.not_args)?;
+            let regex = r.regex.map(compile_re).transpose()?;
+            let stdin = compile_all(r.stdin)?;
+            let when_target = r.when.target.map(compile_re).transpose()?;
+            let when_not_target = r.when.not_target.map(compile_re).transpose()?;
+            let when_fact = match r.when.fact {
                 Some(f) => Some(FactTest {
-                    probe: f.probe.clone(),
-                    is: f.is.as_ref().map(compile_re).transpose()?,
-                    not: f.not.as_ref().map(compile_re).transpose()?,
+                    probe: f.probe,
+                    is: f.is.map(compile_re).transpose()?,
+                    not: f.not.map(compile_re).transpose()?,
                 }),
                 None => None,
             };
@@ -248,12 +263,28 @@ pub fn compile(inputs: Vec<Input>) -> Result<Compiled, LoadError> {
                     "this rule",
                 ));
             }
+            let id = r.id.into_inner();
+            let tier = r.examples.tier.unwrap_or(Tier::Production);
+            for (list, should_match) in [(r.examples.matches, true), (r.examples.no_match, false)] {
+                for e in list {
+                    c.examples.push(Example {
+                        rule: id.clone(),
+                        pack: pack_name.clone(),
+                        layer: input.layer,
+                        span: e.span(),
+                        command: e.into_inner(),
+                        should_match,
+                        tier,
+                        source: src_idx,
+                    });
+                }
+            }
             c.rules.push(Rule {
-                id: id.clone(),
-                pack: file.name.clone(),
+                id,
+                pack: pack_name.clone(),
                 layer: input.layer,
-                description: r.description.clone(),
-                programs: lower_all(&r.program),
+                description: r.description,
+                programs: lower_all(r.program),
                 subcommand: r
                     .subcommand
                     .iter()
@@ -268,67 +299,45 @@ pub fn compile(inputs: Vec<Input>) -> Result<Compiled, LoadError> {
                 not_flags: r.not_flags.iter().map(|f| FlagPat::parse(f)).collect(),
                 args,
                 not_args,
-                paths: r.paths.clone(),
+                paths: r.paths,
                 path_globs,
-                sql: r.sql.clone(),
+                sql: r.sql,
                 stdin,
                 regex,
-                when_tier: r.when.tier.clone(),
+                when_tier: r.when.tier,
                 when_min_tier: r.when.min_tier,
                 when_fact,
                 when_target,
                 when_not_target,
                 action: r.action,
                 written_action: r.action,
-                message: r.message.clone(),
+                message: r.message,
             });
-            let tier = r.examples.tier.unwrap_or(Tier::Production);
-            for (list, should_match) in [(&r.examples.matches, true), (&r.examples.no_match, false)]
-            {
-                for e in list {
-                    c.examples.push(Example {
-                        rule: id.clone(),
-                        pack: file.name.clone(),
-                        layer: input.layer,
-                        command: e.get_ref().clone(),
-                        should_match,
-                        tier,
-                        source: src_idx,
-                        span: e.span(),
-                    });
-                }
-            }
         }
-        for p in &file.paths {
-            let globs = p
-                .globs
-                .iter()
-                .map(|g| {
-                    Glob::new(g)
-                        .map_err(|e| LoadError::at(src, p.id.span(), e, "in this path rule"))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let exclude = p
-                .not_globs
-                .iter()
-                .map(|g| {
-                    Glob::new(g)
-                        .map_err(|e| LoadError::at(src, p.id.span(), e, "in this path rule"))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+        c.paths.reserve(path_count);
+        for p in paths {
+            let globs = |list: &[String]| {
+                list.iter()
+                    .map(|g| {
+                        Glob::new(g)
+                            .map_err(|e| LoadError::at(src, p.id.span(), e, "in this path rule"))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            };
+            let (globs, exclude) = (globs(&p.globs)?, globs(&p.not_globs)?);
             c.paths.push(PathRule {
                 exclude,
-                id: p.id.get_ref().clone(),
-                pack: file.name.clone(),
+                id: p.id.into_inner(),
+                pack: pack_name.clone(),
                 layer: input.layer,
-                description: p.description.clone(),
+                description: p.description,
                 globs,
                 access: p.access,
                 action: p.action,
-                message: p.message.clone(),
+                message: p.message,
             });
         }
-        for pin in &file.pins {
+        for pin in pins {
             if untrusted && pin.tier != Tier::Production {
                 c.notes.push(format!(
                     "{}: a pin to {} ignored: the project pack is not trusted",
@@ -336,35 +345,34 @@ pub fn compile(inputs: Vec<Input>) -> Result<Compiled, LoadError> {
                 ));
                 continue;
             }
-            c.pins.push(pin.clone());
+            c.pins.push(pin);
         }
-        for probe in &file.probes {
-            let mut probe = probe.clone();
+        for mut probe in probes {
             if untrusted {
                 probe.tiers.retain(|_, t| *t == Tier::Production);
             }
             c.probes.push(probe);
         }
-        for (id, action) in &file.overrides {
+        for (id, action) in pack_overrides {
             overrides.push(Override {
                 layer: input.layer,
                 untrusted,
-                id: id.clone(),
-                pack: file.name.clone(),
+                id,
+                pack: pack_name.clone(),
                 source: src.clone(),
                 span: action.span(),
                 action: *action.get_ref(),
             });
         }
         c.packs.push(PackInfo {
-            name: file.name.clone(),
-            version: file.version.clone(),
-            description: file.description.clone(),
+            name: pack_name,
+            version,
+            description,
             origin: src.origin.clone(),
             layer: input.layer,
             trusted: input.layer != Layer::Project || input.trusted,
-            rules: file.rules.len(),
-            paths: file.paths.len(),
+            rules: rule_count,
+            paths: path_count,
         });
         c.sources.push(input.source);
     }

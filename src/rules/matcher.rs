@@ -40,15 +40,15 @@ pub struct LazyRegex {
 
 impl Clone for LazyRegex {
     fn clone(&self) -> Self {
-        LazyRegex::new(&self.src)
+        LazyRegex::new(self.src.as_str())
     }
 }
 
 impl LazyRegex {
     /// Wraps a pattern (not compiled yet).
-    pub fn new(src: &str) -> LazyRegex {
+    pub fn new(src: impl Into<String>) -> LazyRegex {
         LazyRegex {
-            src: src.to_string(),
+            src: src.into(),
             cell: OnceLock::new(),
         }
     }
@@ -761,11 +761,21 @@ impl Index {
                     globs.entry(p.clone()).or_default().push(n);
                     continue;
                 }
-                let b = idx.programs.entry(p.clone()).or_default();
+                // Look up before inserting: most keys repeat, and a start-up `check` pays for
+                // every key copied here.
+                let b = match idx.programs.get_mut(p.as_str()) {
+                    Some(b) => b,
+                    None => idx.programs.entry(p.clone()).or_default(),
+                };
                 match r.subcommand.first() {
                     Some(alts) if alts.iter().all(|a| !a.contains('*')) => {
                         for a in alts {
-                            b.by_sub.entry(a.clone()).or_default().push(n);
+                            match b.by_sub.get_mut(a.as_str()) {
+                                Some(rules) => rules.push(n),
+                                None => {
+                                    b.by_sub.insert(a.clone(), vec![n]);
+                                }
+                            }
                         }
                     }
                     _ => b.other.push(n),

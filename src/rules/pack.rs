@@ -333,6 +333,11 @@ impl<T> Spanned<T> {
     pub fn span(&self) -> std::ops::Range<usize> {
         self.span.clone()
     }
+
+    /// The value, by move.
+    pub fn into_inner(self) -> T {
+        self.value
+    }
 }
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
