@@ -7,6 +7,11 @@
 //! only in `src/rules/pack.rs`; a syntax error in a built-in pack fails the build with TOML's
 //! file:line:column message. Each rule's `examples` table is left out: only `rules test`,
 //! `rules lint` and the tests use examples, and they read the TOML.
+//!
+//! Each pack becomes two files: `NAME.msgpack`, the pack with every rule replaced by a stub
+//! (`id`, `program`, `subcommand`, `action` and `body = [offset, length]`), and
+//! `NAME.rules.msgpack`, the rules' whole tables one after another. The engine indexes the stubs
+//! and decodes a rule's body the first time a command reaches it.
 
 use std::path::Path;
 
@@ -28,17 +33,48 @@ fn main() {
             .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
         let mut table: toml::Table =
             toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut bodies = Vec::new();
         if let Some(toml::Value::Array(rules)) = table.get_mut("rules") {
-            for rule in rules.iter_mut().filter_map(toml::Value::as_table_mut) {
-                rule.remove("examples");
+            for rule in rules.iter_mut() {
+                let toml::Value::Table(body) = rule else {
+                    panic!("{}: every [[rules]] entry is a table", path.display())
+                };
+                body.remove("examples");
+                *rule = toml::Value::Table(rule_stub(body, &mut bodies, &path));
             }
         }
+        let stem = path.file_stem().expect("a .toml file has a stem");
+        let write = |extension: &str, bytes: &[u8]| {
+            let dest = Path::new(&out).join(stem).with_extension(extension);
+            std::fs::write(&dest, bytes)
+                .unwrap_or_else(|e| panic!("writing {}: {e}", dest.display()));
+        };
         let bytes = rmp_serde::to_vec(&table)
             .unwrap_or_else(|e| panic!("encoding {}: {e}", path.display()));
-        let stem = path.file_stem().expect("a .toml file has a stem");
-        let dest = Path::new(&out).join(stem).with_extension("msgpack");
-        std::fs::write(&dest, bytes).unwrap_or_else(|e| panic!("writing {}: {e}", dest.display()));
+        write("msgpack", &bytes);
+        write("rules.msgpack", &bodies);
     }
+}
+
+/// What the engine needs of a rule before the rule is ever used (its id, the programs and first
+/// subcommand it is indexed under, its action), plus where its whole table was appended to
+/// `bodies`: a short-lived process decodes and compiles only the rules a command can reach.
+fn rule_stub(body: &toml::Table, bodies: &mut Vec<u8>, path: &Path) -> toml::Table {
+    let mut stub = toml::Table::new();
+    for key in ["id", "program", "subcommand", "action"] {
+        if let Some(value) = body.get(key) {
+            stub.insert(key.to_string(), value.clone());
+        }
+    }
+    let at = bodies.len();
+    rmp_serde::encode::write(bodies, body)
+        .unwrap_or_else(|e| panic!("encoding {}: {e}", path.display()));
+    let offset = |n: usize| toml::Value::Integer(i64::try_from(n).expect("packs are small"));
+    stub.insert(
+        "body".to_string(),
+        toml::Value::Array(vec![offset(at), offset(bodies.len() - at)]),
+    );
+    stub
 }
 
 /// Links the `overwatch` binary as a position-dependent executable on Linux.

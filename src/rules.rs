@@ -515,7 +515,16 @@ impl Engine {
             .index
             .candidates(&program, positional.first().copied(), scratch);
         for &i in scratch.iter() {
-            let rule = &c.rules[i];
+            let Some(rule) = c.rules[i].get() else {
+                // A built-in rule that cannot be compiled (see `LazyRule::get`): hold.
+                fired.push(FiredRule {
+                    id: c.rules[i].id.clone(),
+                    pack: c.rules[i].pack.clone(),
+                    action: c.rules[i].action.max(Decision::Confirm),
+                    message: "this built-in rule could not be loaded; holding to be safe".into(),
+                });
+                continue;
+            };
             if rule.matches(&view, &target, env) {
                 fired.push(FiredRule {
                     id: rule.id.clone(),
@@ -776,9 +785,15 @@ impl Engine {
         self.inner.c.examples.iter().any(|e| e.rule == id)
     }
 
-    /// The compiled rules (for `rules list` / lint).
-    pub fn rules(&self) -> &[matcher::Rule] {
-        &self.inner.c.rules
+    /// The compiled rules (for `rules list` / lint), in load order. Compiles every built-in rule
+    /// not compiled yet (see [`layers::LazyRule`]); one that cannot be is left out.
+    pub fn rules(&self) -> Vec<&matcher::Rule> {
+        self.inner
+            .c
+            .rules
+            .iter()
+            .filter_map(layers::LazyRule::get)
+            .collect()
     }
 
     /// The compiled path rules.

@@ -10,6 +10,7 @@
 //! non-production tier mappings are ignored, each with a note.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::OnceLock;
 
 use serde::Serialize;
 
@@ -102,7 +103,7 @@ pub struct Example {
 /// Everything compiled from the packs.
 #[derive(Debug, Default)]
 pub struct Compiled {
-    pub rules: Vec<Rule>,
+    pub rules: Vec<LazyRule>,
     pub paths: Vec<PathRule>,
     pub programs: HashMap<String, ProgramSpec>,
     /// alias → canonical program name.
@@ -167,6 +168,235 @@ struct Override {
     action: Decision,
 }
 
+/// A pack's parts other than its rules.
+struct Head {
+    name: String,
+    version: String,
+    description: String,
+    programs: Vec<ProgramSpec>,
+    paths: Vec<pack::PathSpec>,
+    pins: Vec<TierPin>,
+    probes: Vec<CustomProbe>,
+    overrides: BTreeMap<String, pack::Spanned<Decision>>,
+}
+
+/// A pack's rules: as written (compiled now), or a built-in pack's stubs (compiled on first use).
+enum PackRules {
+    Specs(Vec<pack::RuleSpec>),
+    Stubs(Vec<pack::RuleStub>, &'static [u8]),
+}
+
+impl PackRules {
+    fn len(&self) -> usize {
+        match self {
+            PackRules::Specs(v) => v.len(),
+            PackRules::Stubs(v, _) => v.len(),
+        }
+    }
+}
+
+fn split<R>(file: PackFile<R>, rules: impl FnOnce(Vec<R>) -> PackRules) -> (Head, PackRules) {
+    let PackFile {
+        name,
+        version,
+        description,
+        programs,
+        rules: written,
+        paths,
+        pins,
+        probes,
+        overrides,
+    } = file;
+    let head = Head {
+        name,
+        version,
+        description,
+        programs,
+        paths,
+        pins,
+        probes,
+        overrides,
+    };
+    (head, rules(written))
+}
+
+/// Why a rule could not be compiled: where (`None`: the rule's id), the message, the label.
+type RuleError = (Option<std::ops::Range<usize>>, String, &'static str);
+
+/// Compiles one rule as written. `validate` compiles its regexes now, so a bad pattern is an
+/// error at its span; otherwise they compile on first use (and an invalid one fails closed).
+fn rule_from_spec(
+    r: pack::RuleSpec,
+    pack_name: &str,
+    layer: Layer,
+    validate: bool,
+) -> Result<Rule, RuleError> {
+    let id = r.id.into_inner();
+    let compile_re = |s: pack::Spanned<String>| -> Result<LazyRegex, RuleError> {
+        if validate {
+            LazyRegex::new(s.get_ref().as_str())
+                .validate()
+                .map_err(|e| {
+                    (
+                        Some(s.span()),
+                        format!(
+                            "invalid regex in rule `{id}`: {}",
+                            e.lines().last().unwrap_or(&e)
+                        ),
+                        "this regex",
+                    )
+                })?;
+        }
+        Ok(LazyRegex::new(s.into_inner()))
+    };
+    let compile_all = |v: Vec<pack::Spanned<String>>| -> Result<Vec<LazyRegex>, RuleError> {
+        v.into_iter().map(compile_re).collect()
+    };
+    let args = compile_all(r.args)?;
+    let not_args = compile_all(r.not_args)?;
+    let regex = r.regex.map(compile_re).transpose()?;
+    let stdin = compile_all(r.stdin)?;
+    let when_target = r.when.target.map(compile_re).transpose()?;
+    let when_not_target = r.when.not_target.map(compile_re).transpose()?;
+    let when_fact = match r.when.fact {
+        Some(f) => Some(FactTest {
+            probe: f.probe,
+            is: f.is.map(compile_re).transpose()?,
+            not: f.not.map(compile_re).transpose()?,
+        }),
+        None => None,
+    };
+    let path_globs = r
+        .path_globs
+        .iter()
+        .map(|g| Glob::new(g).map_err(|e| (None, e, "in this rule")))
+        .collect::<Result<Vec<_>, _>>()?;
+    if validate && r.program.is_empty() && regex.is_none() {
+        return Err((
+            None,
+            format!("rule `{id}` names no program and no regex: it would match nothing"),
+            "this rule",
+        ));
+    }
+    Ok(Rule {
+        id,
+        pack: pack_name.to_owned(),
+        layer,
+        description: r.description,
+        programs: lower_all(r.program),
+        subcommand: subcommand_alternatives(&r.subcommand),
+        flags: r.flags.iter().map(|f| FlagPat::parse(f)).collect(),
+        all_flags: r.all_flags.iter().map(|f| FlagPat::parse(f)).collect(),
+        not_flags: r.not_flags.iter().map(|f| FlagPat::parse(f)).collect(),
+        args,
+        not_args,
+        paths: r.paths,
+        path_globs,
+        sql: r.sql,
+        stdin,
+        regex,
+        when_tier: r.when.tier,
+        when_min_tier: r.when.min_tier,
+        when_fact,
+        when_target,
+        when_not_target,
+        action: r.action,
+        written_action: r.action,
+        message: r.message,
+    })
+}
+
+/// `subcommand = ["delete|del", "pod"]` → alternatives per position, lowercase.
+fn subcommand_alternatives(written: &[String]) -> Vec<Vec<String>> {
+    written
+        .iter()
+        .map(|s| {
+            s.split('|')
+                .map(|a| a.trim().to_ascii_lowercase())
+                .collect()
+        })
+        .collect()
+}
+
+/// A rule as the engine holds it: what indexing and the PATH shims need, always present, and
+/// the compiled [`Rule`] — built at load for packs read from TOML, and on first use for the
+/// built-in packs' stubs (a `check` process reaches a handful of the ~130 built-in rules, and
+/// decoding and compiling all of them was most of its start-up).
+#[derive(Debug)]
+pub struct LazyRule {
+    pub id: String,
+    pub pack: String,
+    pub layer: Layer,
+    /// Program names, lowercase (`*` globs allowed), as in [`Rule::programs`].
+    pub programs: Vec<String>,
+    /// Alternatives for the first positional word, as in `Rule::subcommand[0]`.
+    pub first_subcommand: Option<Vec<String>>,
+    /// Effective action (after `[overrides]`).
+    pub action: Decision,
+    /// The built-in rule's MessagePack table, until compiled.
+    body: Option<&'static [u8]>,
+    /// Boxed: the rules vector stays small (a `Rule` is ~40 words), so growing it while packs
+    /// load copies little.
+    rule: OnceLock<Option<Box<Rule>>>,
+}
+
+impl LazyRule {
+    /// A rule compiled at load.
+    fn ready(rule: Rule) -> LazyRule {
+        LazyRule {
+            id: rule.id.clone(),
+            pack: rule.pack.clone(),
+            layer: rule.layer,
+            programs: rule.programs.clone(),
+            first_subcommand: rule.subcommand.first().cloned(),
+            action: rule.action,
+            body: None,
+            rule: OnceLock::from(Some(Box::new(rule))),
+        }
+    }
+
+    /// A built-in rule compiled on first use from its body in `bodies`.
+    fn deferred(
+        stub: pack::RuleStub,
+        pack_name: &str,
+        layer: Layer,
+        bodies: &'static [u8],
+    ) -> Self {
+        LazyRule {
+            body: stub.body_in(bodies),
+            programs: lower_all(stub.program),
+            first_subcommand: subcommand_alternatives(&stub.subcommand).into_iter().next(),
+            id: stub.id,
+            pack: pack_name.to_owned(),
+            layer,
+            action: stub.action,
+            rule: OnceLock::new(),
+        }
+    }
+
+    /// The compiled rule, compiling it now if needed; `None` if a built-in rule's body cannot be
+    /// decoded or compiled — impossible for the bodies `build.rs` writes (the pack tests decode
+    /// every one), and callers fail closed on it.
+    pub fn get(&self) -> Option<&Rule> {
+        self.rule
+            .get_or_init(|| {
+                let spec = pack::decode_rule(self.body?).ok()?;
+                let mut rule = rule_from_spec(spec, &self.pack, self.layer, false).ok()?;
+                rule.action = self.action;
+                Some(Box::new(rule))
+            })
+            .as_deref()
+    }
+
+    /// Sets the effective action (an `[overrides]` entry).
+    fn set_action(&mut self, action: Decision) {
+        self.action = action;
+        if let Some(Some(rule)) = self.rule.get_mut() {
+            rule.action = action;
+        }
+    }
+}
+
 /// Compiles sources in order. `validate` compiles every regex now (errors with spans); built-in
 /// packs skip it (CI runs `rules test` over them) so `overwatch check` starts fast.
 pub fn compile(inputs: Vec<Input>) -> Result<Compiled, LoadError> {
@@ -175,17 +405,23 @@ pub fn compile(inputs: Vec<Input>) -> Result<Compiled, LoadError> {
     for (src_idx, input) in inputs.into_iter().enumerate() {
         // The parsed pack is consumed: its strings move into the compiled rules (a `check`
         // process builds the engine once, so every copy here is start-up time).
-        let PackFile {
+        let (head, rules) = match input.source.compiled {
+            Some(form) => {
+                let stubbed = pack::parse_stubbed(&input.source, form)?;
+                split(stubbed, |rules| PackRules::Stubs(rules, form.rules))
+            }
+            None => split(pack::parse_pack(&input.source)?, PackRules::Specs),
+        };
+        let Head {
             name: pack_name,
             version,
             description,
             programs,
-            rules,
             paths,
             pins,
             probes,
             overrides: pack_overrides,
-        } = pack::parse_pack(&input.source)?;
+        } = head;
         let validate = input.layer != Layer::Builtin;
         let untrusted = input.layer == Layer::Project && !input.trusted;
         let src = &input.source;
@@ -202,117 +438,57 @@ pub fn compile(inputs: Vec<Input>) -> Result<Compiled, LoadError> {
             }
         }
         let mut ids = HashSet::with_capacity(rule_count);
-        c.rules.reserve(rule_count);
-        for r in rules {
-            let id = r.id.get_ref().as_str();
-            if !ids.insert(id.to_owned()) {
-                return Err(LoadError::at(
+        let mut first_use = |id: &str, span: std::ops::Range<usize>| {
+            if ids.insert(id.to_owned()) {
+                Ok(())
+            } else {
+                Err(LoadError::at(
                     src,
-                    r.id.span(),
+                    span,
                     format!("duplicate rule id `{id}`"),
                     "defined twice in this pack",
-                ));
+                ))
             }
-            let compile_re = |s: pack::Spanned<String>| -> Result<LazyRegex, LoadError> {
-                if validate {
-                    LazyRegex::new(s.get_ref().as_str())
-                        .validate()
-                        .map_err(|e| {
-                            LoadError::at(
-                                src,
-                                s.span(),
-                                format!(
-                                    "invalid regex in rule `{id}`: {}",
-                                    e.lines().last().unwrap_or(&e)
-                                ),
-                                "this regex",
-                            )
-                        })?;
-                }
-                Ok(LazyRegex::new(s.into_inner()))
-            };
-            let compile_all = |v: Vec<pack::Spanned<String>>| -> Result<Vec<LazyRegex>, LoadError> {
-                v.into_iter().map(compile_re).collect()
-            };
-            let args = compile_all(r.args)?;
-            let not_args = compile_all(r.not_args)?;
-            let regex = r.regex.map(compile_re).transpose()?;
-            let stdin = compile_all(r.stdin)?;
-            let when_target = r.when.target.map(compile_re).transpose()?;
-            let when_not_target = r.when.not_target.map(compile_re).transpose()?;
-            let when_fact = match r.when.fact {
-                Some(f) => Some(FactTest {
-                    probe: f.probe,
-                    is: f.is.map(compile_re).transpose()?,
-                    not: f.not.map(compile_re).transpose()?,
-                }),
-                None => None,
-            };
-            let path_globs = r
-                .path_globs
-                .iter()
-                .map(|g| {
-                    Glob::new(g).map_err(|e| LoadError::at(src, r.id.span(), e, "in this rule"))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            if validate && r.program.is_empty() && regex.is_none() {
-                return Err(LoadError::at(
-                    src,
-                    r.id.span(),
-                    format!("rule `{id}` names no program and no regex: it would match nothing"),
-                    "this rule",
-                ));
-            }
-            let id = r.id.into_inner();
-            let tier = r.examples.tier.unwrap_or(Tier::Production);
-            for (list, should_match) in [(r.examples.matches, true), (r.examples.no_match, false)] {
-                for e in list {
-                    c.examples.push(Example {
-                        rule: id.clone(),
-                        pack: pack_name.clone(),
-                        layer: input.layer,
-                        span: e.span(),
-                        command: e.into_inner(),
-                        should_match,
-                        tier,
-                        source: src_idx,
-                    });
+        };
+        c.rules.reserve(rule_count);
+        match rules {
+            PackRules::Stubs(stubs, bodies) => {
+                for stub in stubs {
+                    first_use(&stub.id, 0..0)?;
+                    c.rules
+                        .push(LazyRule::deferred(stub, &pack_name, input.layer, bodies));
                 }
             }
-            c.rules.push(Rule {
-                id,
-                pack: pack_name.clone(),
-                layer: input.layer,
-                description: r.description,
-                programs: lower_all(r.program),
-                subcommand: r
-                    .subcommand
-                    .iter()
-                    .map(|s| {
-                        s.split('|')
-                            .map(|a| a.trim().to_ascii_lowercase())
-                            .collect()
-                    })
-                    .collect(),
-                flags: r.flags.iter().map(|f| FlagPat::parse(f)).collect(),
-                all_flags: r.all_flags.iter().map(|f| FlagPat::parse(f)).collect(),
-                not_flags: r.not_flags.iter().map(|f| FlagPat::parse(f)).collect(),
-                args,
-                not_args,
-                paths: r.paths,
-                path_globs,
-                sql: r.sql,
-                stdin,
-                regex,
-                when_tier: r.when.tier,
-                when_min_tier: r.when.min_tier,
-                when_fact,
-                when_target,
-                when_not_target,
-                action: r.action,
-                written_action: r.action,
-                message: r.message,
-            });
+            PackRules::Specs(specs) => {
+                for mut r in specs {
+                    first_use(r.id.get_ref(), r.id.span())?;
+                    let examples = std::mem::take(&mut r.examples);
+                    let span = r.id.span();
+                    let rule = rule_from_spec(r, &pack_name, input.layer, validate).map_err(
+                        |(at, message, label)| {
+                            LoadError::at(src, at.unwrap_or(span), message, label)
+                        },
+                    )?;
+                    let tier = examples.tier.unwrap_or(Tier::Production);
+                    for (list, should_match) in
+                        [(examples.matches, true), (examples.no_match, false)]
+                    {
+                        for e in list {
+                            c.examples.push(Example {
+                                rule: rule.id.clone(),
+                                pack: pack_name.clone(),
+                                layer: input.layer,
+                                span: e.span(),
+                                command: e.into_inner(),
+                                should_match,
+                                tier,
+                                source: src_idx,
+                            });
+                        }
+                    }
+                    c.rules.push(LazyRule::ready(rule));
+                }
+            }
         }
         c.paths.reserve(path_count);
         for p in paths {
@@ -397,7 +573,7 @@ pub fn compile(inputs: Vec<Input>) -> Result<Compiled, LoadError> {
                 c.notes.push(format!("{pack_name}: override of `{id}` to {action} ignored: an untrusted project pack can only tighten"));
                 continue;
             }
-            r.action = action;
+            r.set_action(action);
         }
         if !hit {
             return Err(LoadError::at(

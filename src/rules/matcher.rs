@@ -32,10 +32,16 @@ use super::{EvalEnv, Target};
 /// `regex` crate builds a dense DFA for every small pattern: ~300 000 instructions per
 /// pattern, paid again by every short-lived `overwatch check`, hook and shim for each rule it
 /// touches. Rule patterns run once per argument, where the lazy DFA is as fast.
-#[derive(Debug)]
 pub struct LazyRegex {
     pub src: String,
     cell: OnceLock<Option<Regex>>,
+}
+
+/// The pattern only: whether it has been compiled yet is not part of what a rule is.
+impl std::fmt::Debug for LazyRegex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("LazyRegex").field(&self.src).finish()
+    }
 }
 
 impl Clone for LazyRegex {
@@ -752,7 +758,7 @@ pub struct Index {
 
 impl Index {
     /// Builds the index over `rules`.
-    pub fn build(rules: &[Rule]) -> Index {
+    pub fn build(rules: &[super::layers::LazyRule]) -> Index {
         let mut idx = Index::default();
         let mut globs: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (n, r) in rules.iter().enumerate() {
@@ -767,7 +773,7 @@ impl Index {
                     Some(b) => b,
                     None => idx.programs.entry(p.clone()).or_default(),
                 };
-                match r.subcommand.first() {
+                match &r.first_subcommand {
                     Some(alts) if alts.iter().all(|a| !a.contains('*')) => {
                         for a in alts {
                             match b.by_sub.get_mut(a.as_str()) {

@@ -59,17 +59,18 @@ use serde::{Deserialize, Deserializer};
 use crate::context::{CustomProbe, FactKind, Tier, TierPin};
 use crate::rules::Decision;
 
-/// A whole pack file.
+/// A whole pack file. `R` is [`RuleSpec`] as written; a built-in pack's build-time form
+/// ([`StubbedPack`]) carries [`RuleStub`]s instead.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PackFile {
+pub struct PackFile<R = RuleSpec> {
     pub name: String,
     pub version: String,
     pub description: String,
     #[serde(default)]
     pub programs: Vec<ProgramSpec>,
-    #[serde(default)]
-    pub rules: Vec<RuleSpec>,
+    #[serde(default = "Vec::new")]
+    pub rules: Vec<R>,
     #[serde(default)]
     pub paths: Vec<PathSpec>,
     #[serde(default)]
@@ -232,6 +233,37 @@ pub struct RuleSpec {
     pub examples: Examples,
 }
 
+/// A built-in pack as `build.rs` writes it: every rule a [`RuleStub`].
+pub type StubbedPack = PackFile<RuleStub>;
+
+/// A built-in rule before its first use, as `build.rs` writes it: what indexing the rule needs,
+/// and where its whole table ([`RuleSpec`], MessagePack) lies in the pack's rule bodies.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleStub {
+    pub id: String,
+    #[serde(default)]
+    pub program: Vec<String>,
+    #[serde(default)]
+    pub subcommand: Vec<String>,
+    pub action: Decision,
+    /// `[offset, length]` in bytes into [`CompiledForm::rules`].
+    pub body: [usize; 2],
+}
+
+impl RuleStub {
+    /// The rule's MessagePack table within `bodies`; `None` if the offsets do not fit.
+    pub fn body_in(&self, bodies: &'static [u8]) -> Option<&'static [u8]> {
+        let [at, len] = self.body;
+        bodies.get(at..at.checked_add(len)?)
+    }
+}
+
+/// Decodes one rule body written by `build.rs` (see [`RuleStub::body_in`]).
+pub fn decode_rule(body: &[u8]) -> Result<RuleSpec, String> {
+    rmp_serde::from_slice(body).map_err(|e| e.to_string())
+}
+
 /// A condition on the command's resolved target.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -364,9 +396,9 @@ pub struct PackSource {
     pub path: Option<PathBuf>,
     /// The pack's TOML (borrowed for built-in packs: no copy at every start).
     pub text: std::borrow::Cow<'static, str>,
-    /// The same pack pre-parsed into MessagePack at build time (built-in packs only; see `build.rs`):
-    /// [`parse_pack`] decodes it instead of parsing `text`.
-    pub compiled: Option<&'static [u8]>,
+    /// The same pack pre-parsed into MessagePack at build time (built-in packs only; see
+    /// `build.rs`): it is decoded instead of parsing `text`.
+    pub compiled: Option<CompiledForm>,
 }
 
 impl PackSource {
@@ -453,17 +485,59 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// A built-in pack's build-time form (MessagePack, see `build.rs`).
+#[derive(Debug, Clone, Copy)]
+pub struct CompiledForm {
+    /// The pack, each rule a [`RuleStub`] ([`StubbedPack`]).
+    pub pack: &'static [u8],
+    /// The rules' tables, one after another (located by [`RuleStub::body`]).
+    pub rules: &'static [u8],
+}
+
+/// Decodes a built-in pack's stubbed form; errors point at the pack (spans are `0..0`).
+pub fn parse_stubbed(source: &PackSource, form: CompiledForm) -> Result<StubbedPack, LoadError> {
+    rmp_serde::from_slice::<StubbedPack>(form.pack).map_err(|e| {
+        LoadError::at(
+            source,
+            0..0,
+            format!("decoding the compiled built-in pack: {e}"),
+            "this pack",
+        )
+    })
+}
+
 /// Parses a pack's TOML, mapping syntax and schema errors to spans; a built-in pack's compiled
 /// form is decoded instead (its spans are `0..0`).
 pub fn parse_pack(source: &PackSource) -> Result<PackFile, LoadError> {
-    if let Some(bytes) = source.compiled {
-        return rmp_serde::from_slice::<PackFile>(bytes).map_err(|e| {
-            LoadError::at(
-                source,
-                0..0,
-                format!("decoding the compiled built-in pack: {e}"),
-                "this pack",
-            )
+    if let Some(form) = source.compiled {
+        let stubbed = parse_stubbed(source, form)?;
+        let rules = stubbed
+            .rules
+            .iter()
+            .map(|stub| {
+                stub.body_in(form.rules)
+                    .ok_or_else(|| format!("rule `{}`: body out of range", stub.id))
+                    .and_then(decode_rule)
+                    .map_err(|e| {
+                        LoadError::at(
+                            source,
+                            0..0,
+                            format!("decoding the compiled built-in pack: {e}"),
+                            "this pack",
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(PackFile {
+            name: stubbed.name,
+            version: stubbed.version,
+            description: stubbed.description,
+            programs: stubbed.programs,
+            rules,
+            paths: stubbed.paths,
+            pins: stubbed.pins,
+            probes: stubbed.probes,
+            overrides: stubbed.overrides,
         });
     }
     toml::from_str::<PackFile>(&source.text).map_err(|e| {
@@ -519,7 +593,7 @@ pub fn pack_paths(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
 pub struct BuiltinPack {
     pub name: &'static str,
     pub text: &'static str,
-    pub compiled: &'static [u8],
+    pub compiled: CompiledForm,
 }
 
 macro_rules! builtin_packs {
@@ -527,7 +601,10 @@ macro_rules! builtin_packs {
         &[$(BuiltinPack {
             name: $name,
             text: include_str!(concat!("../../rules/", $name, ".toml")),
-            compiled: include_bytes!(concat!(env!("OUT_DIR"), "/", $name, ".msgpack")),
+            compiled: CompiledForm {
+                pack: include_bytes!(concat!(env!("OUT_DIR"), "/", $name, ".msgpack")),
+                rules: include_bytes!(concat!(env!("OUT_DIR"), "/", $name, ".rules.msgpack")),
+            },
         }),*]
     };
 }
@@ -574,6 +651,32 @@ mod tests {
 
     fn src(text: &str) -> PackSource {
         PackSource::inline("t.toml", text)
+    }
+
+    #[test]
+    fn builtin_rule_stubs_agree_with_their_bodies() {
+        // The engine indexes built-in rules by their stubs and compiles the body on first use:
+        // a stub that disagreed with its body would file the rule under the wrong program.
+        let mut rules = 0;
+        for builtin in BUILTIN {
+            let source =
+                &builtin_sources()[BUILTIN.iter().position(|b| b.name == builtin.name).unwrap()];
+            let stubbed = parse_stubbed(source, builtin.compiled).unwrap();
+            let mut end = 0;
+            for stub in &stubbed.rules {
+                let body = stub.body_in(builtin.compiled.rules).expect("body in range");
+                let spec = decode_rule(body).unwrap_or_else(|e| panic!("{}: {e}", stub.id));
+                assert_eq!(spec.id.get_ref(), &stub.id);
+                assert_eq!(spec.program, stub.program, "{}", stub.id);
+                assert_eq!(spec.subcommand, stub.subcommand, "{}", stub.id);
+                assert_eq!(spec.action, stub.action, "{}", stub.id);
+                assert_eq!(stub.body[0], end, "bodies are laid out in order");
+                end = stub.body[0] + stub.body[1];
+                rules += 1;
+            }
+            assert_eq!(end, builtin.compiled.rules.len(), "{}", builtin.name);
+        }
+        assert!(rules > 100, "{rules}");
     }
 
     #[test]

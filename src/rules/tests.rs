@@ -178,6 +178,53 @@ fn corpus_in_production() {
     );
 }
 
+#[test]
+fn lazily_compiled_builtin_rules_decide_like_the_toml() {
+    // `Engine::load` indexes the built-in rules by their build-time stubs and compiles each on
+    // first use; the tests' engine compiles the TOML up front. Every corpus line and embedded
+    // example must get the same decision, rules and messages from both, in both tiers.
+    let eager = engine();
+    let lazy = Engine::load(&LoadOptions {
+        builtin: true,
+        ..LoadOptions::default()
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        lazy.example_count(true),
+        0,
+        "the compiled form carries no examples"
+    );
+    let commands: Vec<&str> = CORPUS
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.splitn(3, '\t').nth(2))
+        .chain(eager.inner.c.examples.iter().map(|e| e.command.as_str()))
+        .collect();
+    assert!(commands.len() > 600, "{}", commands.len());
+    let messages = |ev: &Evaluation| -> Vec<String> {
+        ev.commands
+            .iter()
+            .flat_map(|c| c.rules.iter().map(|r| r.message.clone()))
+            .collect()
+    };
+    for session in [production(), development()] {
+        for cmd in &commands {
+            let (a, b) = (
+                eval_in(&eager, &session, cmd),
+                eval_in(&lazy, &session, cmd),
+            );
+            assert_eq!(summary(&a), summary(&b), "`{cmd}`");
+            assert_eq!(messages(&a), messages(&b), "`{cmd}`");
+        }
+    }
+    let all = |e: &Engine| -> Vec<String> { e.rules().iter().map(|r| format!("{r:?}")).collect() };
+    assert_eq!(
+        all(&eager),
+        all(&lazy),
+        "every rule compiles to the same thing"
+    );
+}
+
 /// `(command, least decision)` in production: variants of each reported bypass class that are
 /// not in the corpus.
 const BYPASS_CLASSES: &[(&str, &[(&str, Decision)])] = &[
