@@ -24,6 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use aho_corasick::AhoCorasick;
@@ -216,13 +217,24 @@ pub struct ExampleFailure {
     pub got: String,
 }
 
+/// Candidate lookups a new engine answers by scanning the rules before it builds the index:
+/// enough for a short-lived process's one command (a few simple commands after unwrapping),
+/// few enough that a session's engine indexes within its first evaluations.
+const SCANNED_LOOKUPS: usize = 8;
+
 struct Inner {
     c: layers::Compiled,
-    index: matcher::Index,
-    /// Every program name the packs know (canonical and aliases).
-    known: BTreeSet<String>,
-    /// Programs with confirm/deny rules (for PATH shims and the fail-closed scan).
-    guarded: BTreeSet<String>,
+    /// Built once [`SCANNED_LOOKUPS`] candidate lookups have been answered by scanning: a
+    /// short-lived `check`, hook or shim evaluates one command, and scanning the rules' program
+    /// lists for it costs a fraction of building the index (~0.8M instructions).
+    index: OnceLock<matcher::Index>,
+    /// Candidate lookups answered so far without the index.
+    scanned: AtomicUsize,
+    /// Lookups to answer by scanning before building the index (tests set it to force either).
+    scan_limit: usize,
+    /// Programs with confirm/deny rules (for PATH shims and the fail-closed scan); built on
+    /// first use.
+    guarded: OnceLock<BTreeSet<String>>,
     /// Built on first use: most commands never need the scan, and building it is ~10 % of a
     /// short-lived process's load time.
     guarded_ac: OnceLock<Option<AhoCorasick>>,
@@ -366,34 +378,72 @@ impl Engine {
     }
 
     fn from_compiled(c: layers::Compiled) -> Engine {
-        let index = matcher::Index::build(&c.rules);
-        let mut known: BTreeSet<String> = index.programs.keys().cloned().collect();
-        known.extend(c.aliases.keys().cloned());
-        known.extend(c.programs.keys().cloned());
-        let mut guarded = BTreeSet::new();
-        for r in &c.rules {
-            if r.action >= Decision::Confirm {
-                for p in &r.programs {
-                    if !p.contains('*') {
-                        guarded.insert(p.clone());
-                    }
-                }
-            }
-        }
-        for (alias, canon) in &c.aliases {
-            if guarded.contains(canon) {
-                guarded.insert(alias.clone());
-            }
-        }
+        Engine::with_scan_limit(c, SCANNED_LOOKUPS)
+    }
+
+    /// The engine over `c`, answering the first `scan_limit` candidate lookups by scanning.
+    fn with_scan_limit(c: layers::Compiled, scan_limit: usize) -> Engine {
         Engine {
             inner: Arc::new(Inner {
                 c,
-                index,
-                known,
-                guarded,
+                index: OnceLock::new(),
+                scanned: AtomicUsize::new(0),
+                scan_limit,
+                guarded: OnceLock::new(),
                 guarded_ac: OnceLock::new(),
             }),
         }
+    }
+
+    /// Candidate rule indices for `program` and its first positional word, ascending: by
+    /// scanning the rules until [`SCANNED_LOOKUPS`] lookups, then through the index (both give
+    /// the same list; see `matcher::scan_candidates`).
+    fn candidates(&self, program: &str, first: Option<&parse::Word>, out: &mut Vec<usize>) {
+        let inner = &self.inner;
+        let index = match inner.index.get() {
+            Some(index) => index,
+            None if inner.scanned.fetch_add(1, Ordering::Relaxed) < inner.scan_limit => {
+                return matcher::scan_candidates(&inner.c.rules, program, first, out);
+            }
+            None => inner
+                .index
+                .get_or_init(|| matcher::Index::build(&inner.c.rules)),
+        };
+        index.candidates(program, first, out);
+    }
+
+    /// Whether the packs know `name` as a program: an alias, a `[[programs]]` entry, or a
+    /// program some rule names literally.
+    fn knows(&self, name: &str) -> bool {
+        let c = &self.inner.c;
+        c.aliases.contains_key(name)
+            || c.programs.contains_key(name)
+            || match self.inner.index.get() {
+                Some(index) => index.programs.contains_key(name),
+                None => c.rules.iter().any(|r| r.programs.iter().any(|p| p == name)),
+            }
+    }
+
+    fn guarded(&self) -> &BTreeSet<String> {
+        self.inner.guarded.get_or_init(|| {
+            let c = &self.inner.c;
+            let mut guarded = BTreeSet::new();
+            for r in &c.rules {
+                if r.action >= Decision::Confirm {
+                    for p in &r.programs {
+                        if !p.contains('*') {
+                            guarded.insert(p.clone());
+                        }
+                    }
+                }
+            }
+            for (alias, canon) in &c.aliases {
+                if guarded.contains(canon) {
+                    guarded.insert(alias.clone());
+                }
+            }
+            guarded
+        })
     }
 
     /// Tier pins and custom probes from every loaded pack (untrusted project packs filtered).
@@ -417,7 +467,7 @@ impl Engine {
     /// Program names the packs guard with confirm/deny rules (canonical names and aliases):
     /// the gate makes PATH shims for these.
     pub fn guarded_programs(&self) -> BTreeSet<String> {
-        self.inner.guarded.clone()
+        self.guarded().clone()
     }
 
     /// Evaluates a command against the rules and the env. Never panics on any input; parse
@@ -428,7 +478,8 @@ impl Engine {
             env: Some(&env.probe.env),
             home: Some(&home),
         };
-        let unwrapper = unwrap::Unwrapper::new(&penv, &self.inner.known);
+        let knows = |name: &str| self.knows(name);
+        let unwrapper = unwrap::Unwrapper::new(&penv, &knows);
         let (out, text) = match input {
             CommandInput::Shell(s) => (unwrapper.command_string(s), s.as_str()),
             CommandInput::Argv(v) => (unwrapper.argv(v), ""),
@@ -467,7 +518,7 @@ impl Engine {
         let ac = self
             .inner
             .guarded_ac
-            .get_or_init(|| AhoCorasick::new(self.inner.guarded.iter()).ok());
+            .get_or_init(|| AhoCorasick::new(self.guarded().iter()).ok());
         let Some(ac) = ac else {
             return true;
         };
@@ -511,9 +562,7 @@ impl Engine {
             });
         }
         scratch.clear();
-        self.inner
-            .index
-            .candidates(&program, positional.first().copied(), scratch);
+        self.candidates(&program, positional.first().copied(), scratch);
         for &i in scratch.iter() {
             let Some(rule) = c.rules[i].get() else {
                 // A built-in rule that cannot be compiled (see `LazyRule::get`): hold.

@@ -820,6 +820,44 @@ impl Index {
     }
 }
 
+/// The candidates [`Index::candidates`] would give, found by scanning `rules` (no index): the
+/// rules naming `program` literally whose first subcommand, if literal, matches `first` (any
+/// when `first` is dynamic; with no first word only rules without a literal first subcommand),
+/// and the rules whose program glob matches `program`. Ascending, no duplicates.
+pub fn scan_candidates(
+    rules: &[super::layers::LazyRule],
+    program: &str,
+    first: Option<&Word>,
+    out: &mut Vec<usize>,
+) {
+    let mut first_lower: Option<String> = None;
+    for (n, r) in rules.iter().enumerate() {
+        let hit = r.programs.iter().any(|p| {
+            if p.contains('*') {
+                return glob_word(p, program);
+            }
+            if p != program {
+                return false;
+            }
+            match &r.first_subcommand {
+                Some(alts) if alts.iter().all(|a| !a.contains('*')) => match first {
+                    Some(w) if w.dynamic => true,
+                    Some(w) => {
+                        let word =
+                            first_lower.get_or_insert_with(|| w.expanded().to_ascii_lowercase());
+                        alts.iter().any(|a| a == word)
+                    }
+                    None => false,
+                },
+                _ => true,
+            }
+        });
+        if hit {
+            out.push(n);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

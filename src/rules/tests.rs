@@ -225,6 +225,47 @@ fn lazily_compiled_builtin_rules_decide_like_the_toml() {
     );
 }
 
+#[test]
+fn scanning_for_candidates_finds_what_the_index_finds() {
+    // A new engine answers its first lookups by scanning the rules and builds the index after:
+    // an engine that only scans and one that only indexes must decide everything alike.
+    let compiled = || {
+        let inputs = pack::builtin_sources_with(false)
+            .into_iter()
+            .map(|source| layers::Input {
+                source,
+                layer: Layer::Builtin,
+                trusted: true,
+            })
+            .collect();
+        layers::compile(inputs).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let scanning = Engine::with_scan_limit(compiled(), usize::MAX);
+    let indexed = Engine::with_scan_limit(compiled(), 0);
+    let commands: Vec<&str> = CORPUS
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.splitn(3, '\t').nth(2))
+        .chain(scanning.inner.c.examples.iter().map(|e| e.command.as_str()))
+        .chain([
+            "kubectl $(echo delete) ns x",
+            "KUBECTL DELETE NS X",
+            "mkfs.ext4 /dev/sda1",
+        ])
+        .collect();
+    for session in [production(), development()] {
+        for cmd in &commands {
+            assert_eq!(
+                summary(&eval_in(&scanning, &session, cmd)),
+                summary(&eval_in(&indexed, &session, cmd)),
+                "`{cmd}`"
+            );
+        }
+    }
+    assert!(scanning.inner.index.get().is_none(), "never indexed");
+    assert!(indexed.inner.index.get().is_some());
+}
+
 /// `(command, least decision)` in production: variants of each reported bypass class that are
 /// not in the corpus.
 const BYPASS_CLASSES: &[(&str, &[(&str, Decision)])] = &[

@@ -11,7 +11,7 @@
 //! command), the invocation carries a [`Concern`] with the reason; the engine turns it into at
 //! least `confirm` (fail closed).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use super::parse::{self, Cwd, Feed, ParseEnv, Redirect, Script, ShellState, SimpleCommand, Word};
@@ -171,20 +171,20 @@ const SHELLS: &[&str] = &[
 /// Walks parsed commands and unwraps them.
 pub struct Unwrapper<'a> {
     pub env: &'a ParseEnv<'a>,
-    /// Program names the packs guard (after alias resolution): the unknown-wrapper heuristic
-    /// looks for these in an unknown program's arguments.
-    pub guarded: &'a BTreeSet<String>,
+    /// Whether the packs know a program name (after alias resolution): the unknown-wrapper
+    /// heuristic looks for known programs in an unknown program's arguments.
+    pub known: &'a dyn Fn(&str) -> bool,
     pub out: Unwrapped,
     /// Known files of the invocation being unwrapped (seeded into re-parses).
     files: BTreeMap<String, String>,
 }
 
 impl<'a> Unwrapper<'a> {
-    /// Starts an unwrapper over the given env and guarded-program set.
-    pub fn new(env: &'a ParseEnv<'a>, guarded: &'a BTreeSet<String>) -> Unwrapper<'a> {
+    /// Starts an unwrapper over the given env and known-program test.
+    pub fn new(env: &'a ParseEnv<'a>, known: &'a dyn Fn(&str) -> bool) -> Unwrapper<'a> {
         Unwrapper {
             env,
-            guarded,
+            known,
             out: Unwrapped::default(),
             files: BTreeMap::new(),
         }
@@ -461,13 +461,13 @@ impl<'a> Unwrapper<'a> {
                 self.interpreter(&mut inv, depth);
             }
             _ => {
-                if !self.guarded.contains(&program)
+                if !(self.known)(&program)
                     && !DATA_PROGRAMS.contains(&program.as_str())
                     && let Some(i) = inv.args().iter().position(|w| {
                         let name = program_name(&w.text);
                         !w.dynamic
                             && !w.text.starts_with('-')
-                            && (self.guarded.contains(&name)
+                            && ((self.known)(&name)
                                 || SHELLS.contains(&name.as_str())
                                 || CODE_CARRIERS.contains(&name.as_str()))
                     })
@@ -1064,12 +1064,9 @@ mod tests {
     use super::*;
 
     fn run(src: &str) -> Vec<String> {
-        let guarded: BTreeSet<String> = ["git", "rm", "kubectl"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let known = |name: &str| ["git", "rm", "kubectl"].contains(&name);
         let env = ParseEnv::default();
-        Unwrapper::new(&env, &guarded)
+        Unwrapper::new(&env, &known)
             .command_string(src)
             .invocations
             .iter()
