@@ -8,10 +8,10 @@
 //! file:line:column message. Each rule's `examples` table is left out: only `rules test`,
 //! `rules lint` and the tests use examples, and they read the TOML.
 //!
-//! Each pack becomes two files: `NAME.msgpack`, the pack with every rule replaced by a stub
-//! (`id`, `program`, `subcommand`, `action` and `body = [offset, length]`), and
-//! `NAME.rules.msgpack`, the rules' whole tables one after another. The engine indexes the stubs
-//! and decodes a rule's body the first time a command reaches it.
+//! Each pack becomes two files: `NAME.msgpack`, the pack with every rule and program replaced
+//! by a stub (a rule's `id`, `program`, `subcommand`, `action`; a program's `name`, `aliases`;
+//! and `body = [offset, length]`), and `NAME.bodies.msgpack`, their whole tables one after
+//! another. The engine indexes the stubs and decodes a body the first time a command reaches it.
 
 use std::path::Path;
 
@@ -34,13 +34,18 @@ fn main() {
         let mut table: toml::Table =
             toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let mut bodies = Vec::new();
-        if let Some(toml::Value::Array(rules)) = table.get_mut("rules") {
-            for rule in rules.iter_mut() {
-                let toml::Value::Table(body) = rule else {
-                    panic!("{}: every [[rules]] entry is a table", path.display())
-                };
-                body.remove("examples");
-                *rule = toml::Value::Table(rule_stub(body, &mut bodies, &path));
+        for (array, keys) in [
+            ("programs", &["name", "aliases"][..]),
+            ("rules", &["id", "program", "subcommand", "action"][..]),
+        ] {
+            if let Some(toml::Value::Array(entries)) = table.get_mut(array) {
+                for entry in entries.iter_mut() {
+                    let toml::Value::Table(body) = entry else {
+                        panic!("{}: every [[{array}]] entry is a table", path.display())
+                    };
+                    body.remove("examples");
+                    *entry = toml::Value::Table(stub(body, keys, &mut bodies, &path));
+                }
             }
         }
         let stem = path.file_stem().expect("a .toml file has a stem");
@@ -52,16 +57,17 @@ fn main() {
         let bytes = rmp_serde::to_vec(&table)
             .unwrap_or_else(|e| panic!("encoding {}: {e}", path.display()));
         write("msgpack", &bytes);
-        write("rules.msgpack", &bodies);
+        write("bodies.msgpack", &bodies);
     }
 }
 
-/// What the engine needs of a rule before the rule is ever used (its id, the programs and first
-/// subcommand it is indexed under, its action), plus where its whole table was appended to
-/// `bodies`: a short-lived process decodes and compiles only the rules a command can reach.
-fn rule_stub(body: &toml::Table, bodies: &mut Vec<u8>, path: &Path) -> toml::Table {
+/// An entry's `keys` (what the engine needs before the entry is ever used: a rule's id, the
+/// programs and first subcommand it is indexed under and its action; a program's name and
+/// aliases), plus `body = [offset, length]` of its whole table appended to `bodies`: a
+/// short-lived process decodes only the rules and programs a command reaches.
+fn stub(body: &toml::Table, keys: &[&str], bodies: &mut Vec<u8>, path: &Path) -> toml::Table {
     let mut stub = toml::Table::new();
-    for key in ["id", "program", "subcommand", "action"] {
+    for &key in keys {
         if let Some(value) = body.get(key) {
             stub.insert(key.to_string(), value.clone());
         }

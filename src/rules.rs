@@ -548,7 +548,7 @@ impl Engine {
             .get(&inv.program)
             .cloned()
             .unwrap_or_else(|| inv.program.clone());
-        let spec = c.programs.get(&program);
+        let spec = c.programs.get(&program).map(|p| p.get(&program));
         let view = matcher::View::new(inv, &program, spec);
         let positional = view.positional_words();
         let target = target::resolve(inv, spec, &positional, env);

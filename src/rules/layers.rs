@@ -105,7 +105,7 @@ pub struct Example {
 pub struct Compiled {
     pub rules: Vec<LazyRule>,
     pub paths: Vec<PathRule>,
-    pub programs: HashMap<String, ProgramSpec>,
+    pub programs: HashMap<String, LazyProgram>,
     /// alias → canonical program name.
     pub aliases: HashMap<String, String>,
     pub pins: Vec<TierPin>,
@@ -122,39 +122,97 @@ fn lower_all(mut v: Vec<String>) -> Vec<String> {
     v
 }
 
-/// Merges one `[[programs]]` entry into the program table (later packs extend earlier ones).
-fn merge_program(c: &mut Compiled, p: ProgramSpec) {
-    let name = p.name.to_ascii_lowercase();
-    for a in &p.aliases {
+/// How to read one program's command line, from every pack that describes it, merged the first
+/// time a command runs the program (see [`LazyProgram::get`]).
+#[derive(Debug, Default)]
+pub struct LazyProgram {
+    /// The program's entries in load order.
+    parts: Vec<ProgramPart>,
+    spec: OnceLock<ProgramSpec>,
+}
+
+/// One pack's `[[programs]]` entry for a program.
+#[derive(Debug)]
+enum ProgramPart {
+    /// Read from TOML (boxed: built-in entries, the common case, are two words).
+    Written(Box<ProgramSpec>),
+    /// A built-in pack's entry, its MessagePack table (`None` if its offsets did not fit).
+    Builtin(Option<&'static [u8]>),
+}
+
+impl LazyProgram {
+    /// The merged spec: later packs extend earlier ones (options and aliases add up, a `kind`
+    /// replaces). A built-in entry that cannot be decoded adds nothing — impossible for the
+    /// bodies `build.rs` writes (the pack tests decode every one).
+    pub fn get(&self, name: &str) -> &ProgramSpec {
+        self.spec.get_or_init(|| {
+            let mut spec = ProgramSpec {
+                name: name.to_owned(),
+                ..ProgramSpec::default()
+            };
+            for part in &self.parts {
+                let decoded;
+                let p = match part {
+                    ProgramPart::Written(p) => p,
+                    ProgramPart::Builtin(body) => {
+                        match body.map(pack::decode_program) {
+                            Some(Ok(p)) => decoded = p,
+                            _ => continue,
+                        }
+                        &decoded
+                    }
+                };
+                merge_into(&mut spec, p);
+            }
+            spec
+        })
+    }
+}
+
+/// Adds one `[[programs]]` entry to `spec` (see [`LazyProgram::get`]).
+fn merge_into(spec: &mut ProgramSpec, p: &ProgramSpec) {
+    spec.aliases.extend(p.aliases.iter().cloned());
+    if p.kind.is_some() {
+        spec.kind = p.kind;
+    }
+    spec.value_options.extend(p.value_options.iter().cloned());
+    spec.no_bundling |= p.no_bundling;
+    spec.sql_options.extend(p.sql_options.iter().cloned());
+    spec.sql_stdin |= p.sql_stdin;
+    spec.sql_positional |= p.sql_positional;
+    let (t, s) = (&mut spec.target, &p.target);
+    t.context.extend(s.context.iter().cloned());
+    t.kubeconfig.extend(s.kubeconfig.iter().cloned());
+    t.namespace.extend(s.namespace.iter().cloned());
+    t.profile.extend(s.profile.iter().cloned());
+    t.project.extend(s.project.iter().cloned());
+    t.workspace.extend(s.workspace.iter().cloned());
+    t.chdir.extend(s.chdir.iter().cloned());
+    t.host.extend(s.host.iter().cloned());
+    t.database.extend(s.database.iter().cloned());
+    t.environment.extend(s.environment.iter().cloned());
+    t.env.extend(s.env.iter().cloned());
+    t.positional |= s.positional;
+}
+
+/// Files one `[[programs]]` entry (name, aliases, the entry) under its lowercase name.
+fn add_program(c: &mut Compiled, name: &str, aliases: &[String], part: ProgramPart) {
+    let name = name.to_ascii_lowercase();
+    for a in aliases {
         c.aliases.insert(a.to_ascii_lowercase(), name.clone());
     }
-    let entry = match c.programs.get_mut(&name) {
-        Some(entry) => entry,
-        None => c.programs.entry(name.clone()).or_default(),
-    };
-    entry.name = name;
-    entry.aliases.extend(p.aliases);
-    if p.kind.is_some() {
-        entry.kind = p.kind;
+    match c.programs.get_mut(&name) {
+        Some(program) => program.parts.push(part),
+        None => {
+            c.programs.insert(
+                name,
+                LazyProgram {
+                    parts: vec![part],
+                    spec: OnceLock::new(),
+                },
+            );
+        }
     }
-    entry.value_options.extend(p.value_options);
-    entry.no_bundling |= p.no_bundling;
-    entry.sql_options.extend(p.sql_options);
-    entry.sql_stdin |= p.sql_stdin;
-    entry.sql_positional |= p.sql_positional;
-    let (t, s) = (&mut entry.target, p.target);
-    t.context.extend(s.context);
-    t.kubeconfig.extend(s.kubeconfig);
-    t.namespace.extend(s.namespace);
-    t.profile.extend(s.profile);
-    t.project.extend(s.project);
-    t.workspace.extend(s.workspace);
-    t.chdir.extend(s.chdir);
-    t.host.extend(s.host);
-    t.database.extend(s.database);
-    t.environment.extend(s.environment);
-    t.env.extend(s.env);
-    t.positional |= s.positional;
 }
 
 /// An `[overrides]` entry waiting to be applied once every pack is compiled.
@@ -173,7 +231,8 @@ struct Head {
     name: String,
     version: String,
     description: String,
-    programs: Vec<ProgramSpec>,
+    /// Name, aliases and the entry.
+    programs: Vec<(String, Vec<String>, ProgramPart)>,
     paths: Vec<pack::PathSpec>,
     pins: Vec<TierPin>,
     probes: Vec<CustomProbe>,
@@ -195,7 +254,11 @@ impl PackRules {
     }
 }
 
-fn split<R>(file: PackFile<R>, rules: impl FnOnce(Vec<R>) -> PackRules) -> (Head, PackRules) {
+fn split<R, P>(
+    file: PackFile<R, P>,
+    rules: impl FnOnce(Vec<R>) -> PackRules,
+    program: impl Fn(P) -> (String, Vec<String>, ProgramPart),
+) -> (Head, PackRules) {
     let PackFile {
         name,
         version,
@@ -211,7 +274,7 @@ fn split<R>(file: PackFile<R>, rules: impl FnOnce(Vec<R>) -> PackRules) -> (Head
         name,
         version,
         description,
-        programs,
+        programs: programs.into_iter().map(program).collect(),
         paths,
         pins,
         probes,
@@ -363,7 +426,7 @@ impl LazyRule {
         bodies: &'static [u8],
     ) -> Self {
         LazyRule {
-            body: stub.body_in(bodies),
+            body: pack::body_at(stub.body, bodies),
             programs: lower_all(stub.program),
             first_subcommand: subcommand_alternatives(&stub.subcommand).into_iter().next(),
             id: stub.id,
@@ -406,11 +469,21 @@ pub fn compile(inputs: Vec<Input>) -> Result<Compiled, LoadError> {
         // The parsed pack is consumed: its strings move into the compiled rules (a `check`
         // process builds the engine once, so every copy here is start-up time).
         let (head, rules) = match input.source.compiled {
-            Some(form) => {
-                let stubbed = pack::parse_stubbed(&input.source, form)?;
-                split(stubbed, |rules| PackRules::Stubs(rules, form.rules))
-            }
-            None => split(pack::parse_pack(&input.source)?, PackRules::Specs),
+            Some(form) => split(
+                pack::parse_stubbed(&input.source, form)?,
+                |rules| PackRules::Stubs(rules, form.bodies),
+                |p| {
+                    let body = pack::body_at(p.body, form.bodies);
+                    (p.name, p.aliases, ProgramPart::Builtin(body))
+                },
+            ),
+            None => split(pack::parse_pack(&input.source)?, PackRules::Specs, |p| {
+                (
+                    p.name.clone(),
+                    p.aliases.clone(),
+                    ProgramPart::Written(Box::new(p)),
+                )
+            }),
         };
         let Head {
             name: pack_name,
@@ -433,8 +506,8 @@ pub fn compile(inputs: Vec<Input>) -> Result<Compiled, LoadError> {
             ));
         }
         if !untrusted {
-            for p in programs {
-                merge_program(&mut c, p);
+            for (name, aliases, part) in programs {
+                add_program(&mut c, &name, &aliases, part);
             }
         }
         let mut ids = HashSet::with_capacity(rule_count);

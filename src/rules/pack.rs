@@ -59,16 +59,16 @@ use serde::{Deserialize, Deserializer};
 use crate::context::{CustomProbe, FactKind, Tier, TierPin};
 use crate::rules::Decision;
 
-/// A whole pack file. `R` is [`RuleSpec`] as written; a built-in pack's build-time form
-/// ([`StubbedPack`]) carries [`RuleStub`]s instead.
+/// A whole pack file. `R` and `P` are [`RuleSpec`] and [`ProgramSpec`] as written; a built-in
+/// pack's build-time form ([`StubbedPack`]) carries [`RuleStub`]s and [`ProgramStub`]s instead.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PackFile<R = RuleSpec> {
+pub struct PackFile<R = RuleSpec, P = ProgramSpec> {
     pub name: String,
     pub version: String,
     pub description: String,
-    #[serde(default)]
-    pub programs: Vec<ProgramSpec>,
+    #[serde(default = "Vec::new")]
+    pub programs: Vec<P>,
     #[serde(default = "Vec::new")]
     pub rules: Vec<R>,
     #[serde(default)]
@@ -233,8 +233,32 @@ pub struct RuleSpec {
     pub examples: Examples,
 }
 
-/// A built-in pack as `build.rs` writes it: every rule a [`RuleStub`].
-pub type StubbedPack = PackFile<RuleStub>;
+/// A built-in pack as `build.rs` writes it: every rule a [`RuleStub`], every program a
+/// [`ProgramStub`].
+pub type StubbedPack = PackFile<RuleStub, ProgramStub>;
+
+/// A built-in `[[programs]]` entry before its first use, as `build.rs` writes it: its name and
+/// aliases, and where its whole table ([`ProgramSpec`]) lies in the pack's bodies.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramStub {
+    pub name: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// `[offset, length]` in bytes into [`CompiledForm::bodies`].
+    pub body: [usize; 2],
+}
+
+/// The bytes `[offset, length]` names within `bodies`; `None` if they do not fit.
+pub fn body_at(body: [usize; 2], bodies: &'static [u8]) -> Option<&'static [u8]> {
+    let [at, len] = body;
+    bodies.get(at..at.checked_add(len)?)
+}
+
+/// Decodes one program body written by `build.rs`.
+pub fn decode_program(body: &[u8]) -> Result<ProgramSpec, String> {
+    rmp_serde::from_slice(body).map_err(|e| e.to_string())
+}
 
 /// A built-in rule before its first use, as `build.rs` writes it: what indexing the rule needs,
 /// and where its whole table ([`RuleSpec`], MessagePack) lies in the pack's rule bodies.
@@ -247,19 +271,11 @@ pub struct RuleStub {
     #[serde(default)]
     pub subcommand: Vec<String>,
     pub action: Decision,
-    /// `[offset, length]` in bytes into [`CompiledForm::rules`].
+    /// `[offset, length]` in bytes into [`CompiledForm::bodies`].
     pub body: [usize; 2],
 }
 
-impl RuleStub {
-    /// The rule's MessagePack table within `bodies`; `None` if the offsets do not fit.
-    pub fn body_in(&self, bodies: &'static [u8]) -> Option<&'static [u8]> {
-        let [at, len] = self.body;
-        bodies.get(at..at.checked_add(len)?)
-    }
-}
-
-/// Decodes one rule body written by `build.rs` (see [`RuleStub::body_in`]).
+/// Decodes one rule body written by `build.rs` (see [`body_at`]).
 pub fn decode_rule(body: &[u8]) -> Result<RuleSpec, String> {
     rmp_serde::from_slice(body).map_err(|e| e.to_string())
 }
@@ -488,10 +504,10 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 /// A built-in pack's build-time form (MessagePack, see `build.rs`).
 #[derive(Debug, Clone, Copy)]
 pub struct CompiledForm {
-    /// The pack, each rule a [`RuleStub`] ([`StubbedPack`]).
+    /// The pack, each rule and program a stub ([`StubbedPack`]).
     pub pack: &'static [u8],
-    /// The rules' tables, one after another (located by [`RuleStub::body`]).
-    pub rules: &'static [u8],
+    /// The rules' and programs' tables, one after another (located by the stubs' `body`).
+    pub bodies: &'static [u8],
 }
 
 /// Decodes a built-in pack's stubbed form; errors point at the pack (spans are `0..0`).
@@ -511,28 +527,41 @@ pub fn parse_stubbed(source: &PackSource, form: CompiledForm) -> Result<StubbedP
 pub fn parse_pack(source: &PackSource) -> Result<PackFile, LoadError> {
     if let Some(form) = source.compiled {
         let stubbed = parse_stubbed(source, form)?;
+        let decode = |what: &str, body: [usize; 2]| {
+            body_at(body, form.bodies)
+                .ok_or_else(|| format!("{what}: body out of range"))
+                .map_err(|e| {
+                    LoadError::at(
+                        source,
+                        0..0,
+                        format!("decoding the compiled built-in pack: {e}"),
+                        "this pack",
+                    )
+                })
+        };
+        let failed = |e: String| {
+            LoadError::at(
+                source,
+                0..0,
+                format!("decoding the compiled built-in pack: {e}"),
+                "this pack",
+            )
+        };
         let rules = stubbed
             .rules
             .iter()
-            .map(|stub| {
-                stub.body_in(form.rules)
-                    .ok_or_else(|| format!("rule `{}`: body out of range", stub.id))
-                    .and_then(decode_rule)
-                    .map_err(|e| {
-                        LoadError::at(
-                            source,
-                            0..0,
-                            format!("decoding the compiled built-in pack: {e}"),
-                            "this pack",
-                        )
-                    })
-            })
+            .map(|stub| decode_rule(decode(&stub.id, stub.body)?).map_err(failed))
+            .collect::<Result<Vec<_>, _>>()?;
+        let programs = stubbed
+            .programs
+            .iter()
+            .map(|stub| decode_program(decode(&stub.name, stub.body)?).map_err(failed))
             .collect::<Result<Vec<_>, _>>()?;
         return Ok(PackFile {
             name: stubbed.name,
             version: stubbed.version,
             description: stubbed.description,
-            programs: stubbed.programs,
+            programs,
             rules,
             paths: stubbed.paths,
             pins: stubbed.pins,
@@ -603,7 +632,7 @@ macro_rules! builtin_packs {
             text: include_str!(concat!("../../rules/", $name, ".toml")),
             compiled: CompiledForm {
                 pack: include_bytes!(concat!(env!("OUT_DIR"), "/", $name, ".msgpack")),
-                rules: include_bytes!(concat!(env!("OUT_DIR"), "/", $name, ".rules.msgpack")),
+                bodies: include_bytes!(concat!(env!("OUT_DIR"), "/", $name, ".bodies.msgpack")),
             },
         }),*]
     };
@@ -654,7 +683,7 @@ mod tests {
     }
 
     #[test]
-    fn builtin_rule_stubs_agree_with_their_bodies() {
+    fn builtin_stubs_agree_with_their_bodies() {
         // The engine indexes built-in rules by their stubs and compiles the body on first use:
         // a stub that disagreed with its body would file the rule under the wrong program.
         let mut rules = 0;
@@ -662,19 +691,28 @@ mod tests {
             let source =
                 &builtin_sources()[BUILTIN.iter().position(|b| b.name == builtin.name).unwrap()];
             let stubbed = parse_stubbed(source, builtin.compiled).unwrap();
+            let bodies = builtin.compiled.bodies;
             let mut end = 0;
+            let mut next = |body: [usize; 2]| {
+                assert_eq!(body[0], end, "bodies are laid out in order");
+                end = body[0] + body[1];
+                body_at(body, bodies).expect("body in range")
+            };
+            for stub in &stubbed.programs {
+                let spec = decode_program(next(stub.body)).unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(spec.name, stub.name);
+                assert_eq!(spec.aliases, stub.aliases, "{}", stub.name);
+            }
             for stub in &stubbed.rules {
-                let body = stub.body_in(builtin.compiled.rules).expect("body in range");
+                let body = next(stub.body);
                 let spec = decode_rule(body).unwrap_or_else(|e| panic!("{}: {e}", stub.id));
                 assert_eq!(spec.id.get_ref(), &stub.id);
                 assert_eq!(spec.program, stub.program, "{}", stub.id);
                 assert_eq!(spec.subcommand, stub.subcommand, "{}", stub.id);
                 assert_eq!(spec.action, stub.action, "{}", stub.id);
-                assert_eq!(stub.body[0], end, "bodies are laid out in order");
-                end = stub.body[0] + stub.body[1];
                 rules += 1;
             }
-            assert_eq!(end, builtin.compiled.rules.len(), "{}", builtin.name);
+            assert_eq!(end, bodies.len(), "{}", builtin.name);
         }
         assert!(rules > 100, "{rules}");
     }
