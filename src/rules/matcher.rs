@@ -374,8 +374,8 @@ impl<'a> View<'a> {
     pub fn new(inv: &'a Invocation, program: &'a str, spec: Option<&'a ProgramSpec>) -> View<'a> {
         let args = inv.args();
         let values: &[String] = spec.map_or(&[], |s| &s.value_options);
-        let mut positional = Vec::new();
-        let mut flags = Vec::new();
+        let mut positional = Vec::with_capacity(args.len());
+        let mut flags = Vec::with_capacity(args.len());
         let mut i = 0;
         let mut rest_positional = false;
         while i < args.len() {

@@ -872,9 +872,11 @@ impl Walker<'_, '_, '_> {
 
     /// Resolves a word node to text. Walks substitutions inside it as executed commands.
     fn word(&mut self, n: Node<'_>, st: &mut ShellState) -> Word {
+        // `env_text` stays `None` (the same as `text`) until an env-map variable expands; most
+        // words are as long as their node's text, so `text` rarely grows.
         let mut w = Word {
-            text: String::new(),
-            env_text: Some(String::new()),
+            text: String::with_capacity(n.end_byte().saturating_sub(n.start_byte())),
+            env_text: None,
             dynamic: false,
             span: self.span(n),
         };
@@ -895,8 +897,12 @@ impl Walker<'_, '_, '_> {
     fn word_into(&mut self, n: Node<'_>, st: &mut ShellState, w: &mut Word) {
         match n.kind() {
             "word" | "number" | "regex" | "extglob_pattern" | "special_variable_name" => {
-                let t = unescape_word(self.text(n));
-                Self::push(w, &t);
+                let t = self.text(n);
+                if t.contains('\\') {
+                    Self::push(w, &unescape_word(t));
+                } else {
+                    Self::push(w, t);
+                }
             }
             "raw_string" => {
                 let t = self.text(n);
@@ -1056,10 +1062,9 @@ impl Walker<'_, '_, '_> {
         if let Some(v) = env_val
             && (simple || op.contains('-') || op.contains('=') || op.contains('?'))
         {
+            let e = w.env_text.get_or_insert_with(|| w.text.clone());
+            e.push_str(&v);
             w.text.push_str(&raw);
-            if let Some(e) = w.env_text.as_mut() {
-                e.push_str(&v);
-            }
             return;
         }
         if (op == ":-" || op == "-" || op == ":=" || op == "=")
@@ -1069,7 +1074,7 @@ impl Walker<'_, '_, '_> {
             {
                 let mut dw = Word {
                     text: String::new(),
-                    env_text: Some(String::new()),
+                    env_text: None,
                     dynamic: false,
                     span: w.span.clone(),
                 };
