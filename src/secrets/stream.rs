@@ -95,11 +95,21 @@ impl<T: Clone> StreamRedactor<T> {
 
     /// Appends a chunk of text tagged `tag`.
     pub fn push(&mut self, tag: T, text: &str) {
-        if text.is_empty() {
-            return;
+        self.push_with(tag, |pending| pending.push_str(text));
+    }
+
+    /// Appends a chunk tagged `tag` that `write` appends to the string it is given (the pending
+    /// text; `write` must only append to it), and returns the chunk's length in bytes. Lets a
+    /// decoder write straight into the pending text instead of into a copy first.
+    pub fn push_with(&mut self, tag: T, write: impl FnOnce(&mut String)) -> usize {
+        let start = self.pending.len();
+        write(&mut self.pending);
+        // Only appending keeps the text before `start` (already segmented) as it was.
+        let len = self.pending.len().saturating_sub(start);
+        if len > 0 {
+            self.segments.push_back((start, tag));
         }
-        self.segments.push_back((self.pending.len(), tag));
-        self.pending.push_str(text);
+        len
     }
 
     /// Releases the safe prefix of the pending text (see [`Release`]) as redacted pieces.
