@@ -24,8 +24,11 @@ fn next_invisible(bytes: &[u8], from: usize) -> Option<usize> {
 
 /// The first byte at or after `from` for which `hit` holds, where `hit` may be true only for C0
 /// controls (below 0x20) and the bytes in `also`. A word of 8 bytes with none of those is skipped
-/// whole (exact tests, from "Bit Twiddling Hacks": `hasless` and `haszero`); only flagged words
-/// are looked at byte by byte. Shared with the asciicast JSON escaper (`record::json`).
+/// whole (exact tests, from "Bit Twiddling Hacks": `hasless` and `haszero`). In a flagged word the
+/// lowest flagged byte is exact (the tests' borrows only run towards higher bytes), so it is found
+/// with `trailing_zeros` of the little-endian word; only when `hit` rejects it (`\t`, `\n`, `\r`
+/// for the view) are the word's later bytes looked at one by one. Shared with the asciicast JSON
+/// escaper (`record::json`).
 #[inline]
 pub(crate) fn next_control_or(
     bytes: &[u8],
@@ -33,20 +36,24 @@ pub(crate) fn next_control_or(
     also: &[u8],
     hit: impl Fn(u8) -> bool,
 ) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
     let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
     let mut at = from;
     while let Some(word) = bytes.get(at..at + 8) {
-        let x = u64::from_ne_bytes(word.try_into().unwrap_or_default());
+        let x = u64::from_le_bytes(word.try_into().unwrap_or_default());
         let mut flagged = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
         for &b in also {
             flagged |= has_zero(x ^ (ONES * u64::from(b)));
         }
-        if flagged != 0
-            && let Some(i) = word.iter().position(|b| hit(*b))
-        {
-            return Some(at + i);
+        if flagged != 0 {
+            let first = (flagged.trailing_zeros() / 8) as usize;
+            if hit(word[first]) {
+                return Some(at + first);
+            }
+            if let Some(i) = word[first + 1..].iter().position(|b| hit(*b)) {
+                return Some(at + first + 1 + i);
+            }
         }
         at += 8;
     }
