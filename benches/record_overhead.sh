@@ -4,7 +4,10 @@
 # planted token every ~100 KB so redaction does real work) takes inside `overwatch run` with the
 # default recording versus `--no-record`. Each run is a fresh private tmux server with a 120x40
 # pane; the two cases alternate (so load drifts hit both), RUNS times each; prints every run and
-# the median and worst of each case, and the cast size against the raw output.
+# the median and worst of each case, the CPU the overwatch process used (all its threads, from
+# /proc/PID/task/*/stat a second after the cat ends) and its recording thread's share, and the
+# cast size against the raw output. On this shared VM the wall time swings ±30 % from run to run;
+# the CPU figures are the steadier measure of what recording costs.
 #
 # Usage: benches/record_overhead.sh            (uses target/release/overwatch, builds nothing)
 #        OVERWATCH_BIN=path SIZE_MB=200 RUNS=5 benches/record_overhead.sh
@@ -16,9 +19,22 @@
 # and +40 %. The cost is CPU: redaction and asciicast encoding on 2 busy cores. Later the same day,
 # after cutting recording from 55 to 41 instructions per byte (benches/record.rs): +13.2 % (load
 # 1.8–4.4) vs +1.3 % for the previous build right after (load 4.4–4.9), noise; at lower load
-# (2.3–2.8) +32.2 % vs +41.7 %, with recorded runs equally long (7.2 s, 7.1 s): the target is
-# missed, and the recorder's CPU is no longer the whole story. The binary must be named
-# `overwatch` (under another name it runs as a shim).
+# (2.3–2.8) +32.2 % vs +41.7 %, with recorded runs equally long (7.2 s, 7.1 s).
+#
+# 2026-11-21 17:31–17:41 UTC, load 2.6–5.8, this build (d6d438a: 31.3 instructions per recorded
+# byte) and the previous one (cb78856) alternating, 5 runs each per pass:
+#   this build:     wall −14.3 % and −3.1 %; process CPU +24.7 % and +25.9 %, the recording
+#                   thread 1.24 s and 1.31 s per 200 MB (+23.2 %, +21.3 % of the unrecorded CPU);
+#   previous build: wall +22.3 % and +7.9 %; process CPU +36.7 % and +26.6 %, the recording
+#                   thread 1.59 s and 1.62 s (+30.4 %, +27.6 %).
+# Per-thread CPU (threads of the process, /proc) shows where the extra time goes: the main loop
+# (terminal model, UI) and the PTY reader use the same CPU recorded or not (4.6–5.0 s and 1.6–1.7 s
+# per 200 MB in 4 interleaved rounds), the channel send and the recording thread's wake-ups (~3 000
+# per 200 MB, batched every 2 ms) cost nothing measurable; the extra is the recording thread's
+# own redaction and encoding. Wall overhead was ≤ 10 % in both passes of this build, but the
+# noise is larger than the effect, and recording still costs ~22 % more CPU: where no core is
+# spare it would cost about that much wall time. The binary must be named `overwatch` (under
+# another name it runs as a shim).
 set -euo pipefail
 
 SIZE_MB=${SIZE_MB:-200}
@@ -49,18 +65,36 @@ LC_ALL=C awk -v bytes=$((SIZE_MB * 1000 * 1000)) 'BEGIN {
 }' >"$data"
 bytes=$(stat -c %s "$data")
 
+# cpu_of PID [COMM]: CPU seconds (user + system) the threads of PID have used, all of them or
+# only those named COMM (/proc/PID/task/*/stat fields 14 and 15, in clock ticks).
+cpu_of() {
+    local pid=$1 comm=${2:-} ticks=0 t
+    for t in /proc/"$pid"/task/*; do
+        [[ -z $comm || $(cat "$t/comm" 2>/dev/null) == "$comm" ]] || continue
+        ticks=$((ticks + $(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{ print $12 + $13 }')))
+    done
+    awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
+}
+
 # run_case NAME RUN FLAGS… : one `cat` inside `overwatch run FLAGS…` in a fresh tmux server;
-# appends "NAME seconds" to $work/times.
+# appends "NAME seconds process-cpu recorder-cpu" to $work/times. The pane holds overwatch
+# open for a moment after the cat so its threads' CPU can be read.
 run_case() {
     local name=$1 run=$2; shift 2
     local sock="ow-rec-$$-$name-$run" done_file="$work/$name-$run.ns"
-    timed_cat "record_overhead: $name" "$sock" "$data" "$done_file" true \
+    timed_cat "record_overhead: $name" "$sock" "$data" "$done_file" "sleep 2" \
         env XDG_STATE_HOME="$work/state" XDG_CONFIG_HOME="$work/config" \
         "$BIN" run --exit-with-agent "$@" -- || return 1
+    local pid cpu rec_cpu
+    pid=$(tmux -L "$sock" list-panes -F '#{pane_pid}' 2>/dev/null | head -1)
+    # Output still queued when the cat ends is being drawn and recorded: wait for it.
+    sleep 1
+    cpu=$(cpu_of "$pid") rec_cpu=$(cpu_of "$pid" overwatch-recor)
     # Let overwatch finish the cast (flush, fsync, meta.json) before the next run starts.
     while tmux -L "$sock" has-session 2>/dev/null; do sleep 0.2; done
-    echo "$name $(awk -v ns="$(cat "$done_file")" 'BEGIN { printf "%.3f", ns / 1e9 }')" >>"$work/times"
-    printf '%-10s run %d: %s s\n' "$name" "$run" "$(tail -1 "$work/times" | cut -d' ' -f2)"
+    echo "$name $(awk -v ns="$(cat "$done_file")" 'BEGIN { printf "%.3f", ns / 1e9 }') $cpu $rec_cpu" >>"$work/times"
+    printf '%-10s run %d: %s s, overwatch CPU %s s (recording thread %s s)\n' "$name" "$run" \
+        "$(tail -1 "$work/times" | cut -d' ' -f2)" "$cpu" "$rec_cpu"
 }
 
 mkdir -p "$work/state" "$work/config"
@@ -71,17 +105,21 @@ for run in $(seq 1 "$RUNS"); do
 done
 cast=$(find "$work/state" -name '*.cast' -printf '%s\n' | sort -n | tail -1)
 awk -v b="$bytes" -v cast="${cast:-0}" '
-    { n[$1]++; t[$1, n[$1]] = $2 }
-    function median(name,   m, i, j, x, a) {
-        m = n[name]; for (i = 1; i <= m; i++) a[i] = t[name, i]
+    { n[$1]++; t[$1, n[$1]] = $2; c[$1, n[$1]] = $3; r[$1, n[$1]] = $4 }
+    # median(name, column): the median of that column (t, c or r) of the runs of `name`; sets
+    # worst[name] for column t.
+    function median(name, col,   m, i, j, x, a) {
+        m = n[name]
+        for (i = 1; i <= m; i++) a[i] = col == "t" ? t[name, i] : col == "c" ? c[name, i] : r[name, i]
         for (i = 2; i <= m; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
-        worst[name] = a[m]
+        if (col == "t") worst[name] = a[m]
         return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
     }
     END {
-        off = median("no-record"); on = median("record")
-        printf "no-record: median %.2f s (%.1f MB/s), worst %.2f s\n", off, b / 1e6 / off, worst["no-record"]
-        printf "record:    median %.2f s (%.1f MB/s), worst %.2f s\n", on, b / 1e6 / on, worst["record"]
-        printf "overhead:  %+.1f %% (medians); cast %.2fx the raw output\n", (on / off - 1) * 100, cast / b
+        off = median("no-record", "t"); on = median("record", "t")
+        offc = median("no-record", "c"); onc = median("record", "c"); rec = median("record", "r")
+        printf "no-record: median %.2f s (%.1f MB/s), worst %.2f s; overwatch CPU %.2f s\n", off, b / 1e6 / off, worst["no-record"], offc
+        printf "record:    median %.2f s (%.1f MB/s), worst %.2f s; overwatch CPU %.2f s, recording thread %.2f s\n", on, b / 1e6 / on, worst["record"], onc, rec
+        printf "overhead:  %+.1f %% wall (medians); %+.1f %% CPU (medians; the recording thread alone %+.1f %%); cast %.2fx the raw output\n", (on / off - 1) * 100, (onc / offc - 1) * 100, rec / offc * 100, cast / b
     }' "$work/times"
 echo "load at end $(cut -d' ' -f1 /proc/loadavg)"

@@ -230,9 +230,11 @@ impl Recorder {
     /// Records PTY output read at `at` (time since the session started).
     pub fn output(&mut self, at: Duration, bytes: &[u8]) -> Result<(), RecordError> {
         self.output_bytes += bytes.len() as u64;
-        let text = self.utf8.decode(bytes);
-        self.pushed += text.len() as u64;
-        self.output.push(at, &text);
+        let utf8 = &mut self.utf8;
+        let len = self
+            .output
+            .push_with(at, |pending| utf8.decode_into(bytes, pending));
+        self.pushed += len as u64;
         if self.output.pending_len() >= DRAIN_AT {
             self.drain(Release::Safe)?;
         }

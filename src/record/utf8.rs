@@ -11,6 +11,14 @@ pub struct Utf8Stream {
 impl Utf8Stream {
     /// Decodes `bytes` after any held partial character; holds a new incomplete tail.
     pub fn decode(&mut self, bytes: &[u8]) -> String {
+        let mut out = String::with_capacity(bytes.len());
+        self.decode_into(bytes, &mut out);
+        out
+    }
+
+    /// [`Utf8Stream::decode`] appending to `out` (the recorder decodes straight into the
+    /// redactor's pending text, saving a copy of all output).
+    pub fn decode_into(&mut self, bytes: &[u8], out: &mut String) {
         let owned;
         let mut input: &[u8] = if self.partial.is_empty() {
             bytes
@@ -20,12 +28,11 @@ impl Utf8Stream {
             owned = joined;
             &owned
         };
-        let mut out = String::with_capacity(input.len());
         loop {
             match std::str::from_utf8(input) {
                 Ok(valid) => {
                     out.push_str(valid);
-                    return out;
+                    return;
                 }
                 Err(err) => {
                     let (valid, rest) = input.split_at(err.valid_up_to());
@@ -34,7 +41,7 @@ impl Utf8Stream {
                     match err.error_len() {
                         None => {
                             self.partial = rest.to_vec();
-                            return out;
+                            return;
                         }
                         Some(n) => {
                             out.push('\u{FFFD}');

@@ -63,27 +63,84 @@ struct Builtin {
     keyword_rule: Vec<usize>,
 }
 
+/// What one keyword pass found: the rules to run, and where keywords of rules with a
+/// [`RuleSpec::barrier`] end.
+struct Candidates {
+    /// `rules[rule]`: a keyword of the rule occurs.
+    rules: Vec<bool>,
+    /// (rule, offset of a keyword's last byte) for rules with a barrier, in text order.
+    hits: Vec<(usize, usize)>,
+}
+
 impl Builtin {
-    /// Which rules have a keyword in `text` (ASCII case-insensitive): `candidate[rule]`.
+    /// Which rules have a keyword in `text` (ASCII case-insensitive), and where.
     ///
     /// One pass of the keyword DFA over `text`. It is built with `MatchKind::Standard`, whose match
     /// states list every keyword ending at that byte (suffixes included), so checking the state
     /// after each byte sees every occurrence, overlapping ones too.
-    fn candidates(&self, text: &str) -> Vec<bool> {
+    fn candidates(&self, text: &str) -> Candidates {
         let dfa = &self.keywords;
-        let mut candidate = vec![false; self.rules.len()];
+        let mut found = Candidates {
+            rules: vec![false; self.rules.len()],
+            hits: Vec::new(),
+        };
         let mut sid = self.keywords_start;
-        for &byte in text.as_bytes() {
+        let bytes = text.as_bytes();
+        let mut at = 0;
+        // The hot loop only steps the DFA; the rare match states are handled out of line, so the
+        // loop keeps its state in registers (keeping `found` in it cost ~6 instructions a byte).
+        while let Some(&byte) = bytes.get(at) {
             sid = dfa.next_state(Anchored::No, sid, byte);
             // Without a prefilter only match (and dead) states are special.
-            if dfa.is_special(sid) && dfa.is_match(sid) {
-                for i in 0..dfa.match_len(sid) {
-                    candidate[self.keyword_rule[dfa.match_pattern(sid, i).as_usize()]] = true;
-                }
+            if dfa.is_special(sid) {
+                self.record_match(sid, at, &mut found);
+            }
+            at += 1;
+        }
+        found
+    }
+
+    /// Marks the rules of every keyword the match state `sid` (reached at byte `at`) lists.
+    #[cold]
+    #[inline(never)]
+    fn record_match(&self, sid: StateID, at: usize, found: &mut Candidates) {
+        let dfa = &self.keywords;
+        if !dfa.is_match(sid) {
+            return;
+        }
+        for i in 0..dfa.match_len(sid) {
+            let rule = self.keyword_rule[dfa.match_pattern(sid, i).as_usize()];
+            found.rules[rule] = true;
+            if self.rules[rule].spec.barrier.is_some() {
+                found.hits.push((rule, at));
             }
         }
-        candidate
     }
+}
+
+/// The maximal runs of `text` without a `barrier` byte that contain one of `hits` (ascending
+/// offsets), as `(start, end)`, in order and disjoint.
+fn runs_around(
+    text: &[u8],
+    hits: impl Iterator<Item = usize>,
+    barrier: fn(u8) -> bool,
+) -> Vec<(usize, usize)> {
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for hit in hits {
+        if runs.last().is_some_and(|(_, end)| hit < *end) {
+            continue;
+        }
+        let start = text[..hit]
+            .iter()
+            .rposition(|b| barrier(*b))
+            .map_or(0, |i| i + 1);
+        let end = text[hit..]
+            .iter()
+            .position(|b| barrier(*b))
+            .map_or(text.len(), |i| hit + i);
+        runs.push((start, end));
+    }
+    runs
 }
 
 fn builtin() -> Result<&'static Builtin, &'static SecretsError> {
@@ -213,6 +270,12 @@ impl Redactor {
     }
 
     fn find_plain(&self, text: &str) -> Vec<Finding> {
+        self.find_plain_with(text, true)
+    }
+
+    /// [`Redactor::find_plain`]; `by_runs` false runs every candidate rule's regex on the whole
+    /// text (the reference the run-limited search is tested against).
+    fn find_plain_with(&self, text: &str, by_runs: bool) -> Vec<Finding> {
         let mut found = Vec::new();
         if let Some(literals) = &self.literals {
             for m in literals.find_iter(text) {
@@ -223,28 +286,58 @@ impl Redactor {
                 });
             }
         }
-        let candidate = self.builtin.candidates(text);
-        for (rule, _) in self
-            .builtin
-            .rules
-            .iter()
-            .zip(&candidate)
-            .filter(|(_, c)| **c)
-        {
-            for caps in rule.regex.captures_iter(text) {
+        let candidates = self.builtin.candidates(text);
+        for (index, rule) in self.builtin.rules.iter().enumerate() {
+            if !candidates.rules[index] {
+                continue;
+            }
+            let mut add = |caps: regex::Captures<'_>| {
                 let Some(secret) = caps.get(rule.spec.group) else {
-                    continue;
+                    return;
                 };
                 if let Some(min) = rule.spec.min_entropy
                     && shannon_entropy(secret.as_str().as_bytes()) < min
                 {
-                    continue;
+                    return;
                 }
                 found.push(Finding {
                     start: secret.start(),
                     end: secret.end(),
                     rule: rule.spec.id,
                 });
+            };
+            match rule.spec.barrier {
+                Some(barrier) if by_runs => {
+                    let hits = candidates
+                        .hits
+                        .iter()
+                        .filter(|(r, _)| *r == index)
+                        .map(|(_, at)| *at);
+                    for (start, end) in runs_around(text.as_bytes(), hits, barrier) {
+                        // The same matches `captures_iter` finds on the whole text inside this
+                        // run: the search sees the text before the run (for `\b`) and stops at
+                        // its end, which no match crosses.
+                        let hay = &text[..end];
+                        let mut at = start;
+                        while at <= end {
+                            let Some(caps) = rule.regex.captures_at(hay, at) else {
+                                break;
+                            };
+                            let Some(whole) = caps.get(0) else {
+                                break;
+                            };
+                            at = if whole.end() > whole.start() {
+                                whole.end()
+                            } else {
+                                // An empty match (none of the rules has one): step one character.
+                                whole.end()
+                                    + hay[whole.end()..].chars().next().map_or(1, char::len_utf8)
+                            };
+                            add(caps);
+                        }
+                    }
+                }
+                _ => rule.regex.captures_iter(text).for_each(&mut add),
             }
         }
         merge(found)
@@ -370,7 +463,38 @@ mod tests {
             for m in iterator.find_overlapping_iter(&text) {
                 expected[builtin.keyword_rule[m.pattern().as_usize()]] = true;
             }
-            prop_assert_eq!(builtin.candidates(&text), expected);
+            prop_assert_eq!(builtin.candidates(&text).rules, expected);
+        }
+
+        /// Running a rule with a barrier only on the runs around its keywords finds exactly what
+        /// running it on the whole text finds, on text dense with `name = value` shapes, URLs with
+        /// credentials, barriers, whitespace and non-ASCII word characters.
+        #[test]
+        fn runs_around_keywords_find_what_the_whole_text_finds(
+            parts in proptest::collection::vec(prop_oneof![
+                3 => "[ -~]{0,6}",
+                2 => proptest::sample::select(vec![
+                    "api_key", "API_KEY", "Token", "password", "auth", "x-api-key", "secret",
+                    "https://", "postgres://", "ftp://", "://", "user:", "@host", "@",
+                ]).prop_map(str::to_owned),
+                2 => proptest::sample::select(vec![
+                    "=", " = ", ": ", ":=", " => ", "\"", "'", "`", "(", ")", ",", ";", "[", "]",
+                    "{", "}", "?", "|", "\\", "\r\n", "\t", "\n", "  ", "é", "日本", "\u{a0}",
+                ]).prop_map(str::to_owned),
+                2 => "[A-Za-z0-9+/=._~!#$%^&*-]{8,40}",
+                1 => ("[a-z]{2,6}", "[A-Za-z0-9._-]{1,8}", "[A-Za-z0-9!$%&*+=~#^.-]{4,24}")
+                    .prop_map(|(scheme, user, pass)| format!("{scheme}://{user}:{pass}@db.example")),
+                1 => ("[A-Za-z_]{0,6}", "[ \"'=:>]{1,4}", "[A-Za-z0-9+/=._~!#$%^&*-]{10,60}")
+                    .prop_map(|(name, sep, value)| format!("{name}token{sep}{value}")),
+            ], 0..24),
+        ) {
+            let text: String = parts.concat();
+            let redactor = Redactor::new(&["literal-value-1"]).expect("builds");
+            prop_assert_eq!(
+                redactor.find_plain_with(&text, true),
+                redactor.find_plain_with(&text, false),
+                "in {:?}", text
+            );
         }
     }
 }

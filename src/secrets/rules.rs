@@ -23,6 +23,13 @@ pub struct RuleSpec {
     pub group: usize,
     /// Minimum Shannon entropy (bits per byte) of the secret for it to count, if any.
     pub min_entropy: Option<f64>,
+    /// Bytes no match of `regex` can contain, if the rule names them. Then the regex runs only on
+    /// the runs between such bytes that contain a keyword, not on the whole text: for rules whose
+    /// keywords ordinary output is full of (`key`, `://`) that is most of the scan saved, and the
+    /// findings are the same (a match lies inside one run, and the run holds its keyword).
+    /// Must be true only for ASCII bytes (so runs end on character boundaries) that are not word
+    /// characters (so `\b` at a run's edge sees the same as in the whole text).
+    pub barrier: Option<fn(u8) -> bool>,
 }
 
 /// The built-in rules, most specific first (an earlier rule wins when two overlap).
@@ -33,6 +40,7 @@ pub const RULES: &[RuleSpec] = &[
         regex: r"(?i)-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----[\s\S]{16,}?-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----",
         group: 0,
         min_entropy: None,
+        barrier: None,
     },
     RuleSpec {
         id: "aws-access-token",
@@ -40,6 +48,7 @@ pub const RULES: &[RuleSpec] = &[
         regex: r"\b((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b",
         group: 1,
         min_entropy: None,
+        barrier: None,
     },
     RuleSpec {
         id: "aws-secret-access-key",
@@ -47,6 +56,7 @@ pub const RULES: &[RuleSpec] = &[
         regex: r#"(?i)(?:aws_?secret_?access_?key|aws_?secret_?key|secret_?access_?key|aws_?secret)["']?\s*(?:=|:|:=|=>)\s*["']?([A-Za-z0-9/+]{40})\b"#,
         group: 1,
         min_entropy: None,
+        barrier: None,
     },
     RuleSpec {
         id: "github-fine-grained-pat",
@@ -54,6 +64,7 @@ pub const RULES: &[RuleSpec] = &[
         regex: r"\bgithub_pat_[A-Za-z0-9_]{82}",
         group: 0,
         min_entropy: None,
+        barrier: None,
     },
     RuleSpec {
         id: "github-token",
@@ -61,6 +72,7 @@ pub const RULES: &[RuleSpec] = &[
         regex: r"\bgh[pousr]_[0-9A-Za-z]{36,251}\b",
         group: 0,
         min_entropy: None,
+        barrier: None,
     },
     RuleSpec {
         id: "gitlab-token",
@@ -71,6 +83,7 @@ pub const RULES: &[RuleSpec] = &[
         regex: r"\bgl(?:pat|ptt|dt|rt|oas|cbt|soat|ffct|imt|agent)-[0-9A-Za-z_\-]{20,64}",
         group: 0,
         min_entropy: None,
+        barrier: None,
     },
     RuleSpec {
         id: "slack-webhook-url",
@@ -78,6 +91,7 @@ pub const RULES: &[RuleSpec] = &[
         regex: r"(?:https?://)?hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_\-]{20,}",
         group: 0,
         min_entropy: None,
+        barrier: None,
     },
     RuleSpec {
         id: "slack-token",
@@ -87,6 +101,7 @@ pub const RULES: &[RuleSpec] = &[
         regex: r"\bxox[bparseo](?:\.xox[bp])?-[0-9A-Za-z\-]{10,250}",
         group: 0,
         min_entropy: None,
+        barrier: None,
     },
     RuleSpec {
         id: "slack-app-token",
@@ -94,6 +109,7 @@ pub const RULES: &[RuleSpec] = &[
         regex: r"(?i)\bxapp-\d-[A-Z0-9]+-\d+-[a-z0-9]+",
         group: 0,
         min_entropy: None,
+        barrier: None,
     },
     RuleSpec {
         id: "stripe-access-token",
@@ -103,6 +119,7 @@ pub const RULES: &[RuleSpec] = &[
         regex: r"\b(?:sk|rk)_(?:test|live|prod)_[A-Za-z0-9]{10,99}\b",
         group: 0,
         min_entropy: None,
+        barrier: None,
     },
     RuleSpec {
         id: "anthropic-api-key",
@@ -110,6 +127,7 @@ pub const RULES: &[RuleSpec] = &[
         regex: r"\bsk-ant-[a-z]{2,8}\d{2}-[A-Za-z0-9_\-]{20,200}",
         group: 0,
         min_entropy: None,
+        barrier: None,
     },
     RuleSpec {
         id: "openai-api-key",
@@ -117,6 +135,7 @@ pub const RULES: &[RuleSpec] = &[
         regex: r"\bsk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{20,250}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})",
         group: 0,
         min_entropy: None,
+        barrier: None,
     },
     RuleSpec {
         id: "gcp-api-key",
@@ -124,6 +143,7 @@ pub const RULES: &[RuleSpec] = &[
         regex: r"\bAIza[0-9A-Za-z_\-]{35}",
         group: 0,
         min_entropy: None,
+        barrier: None,
     },
     RuleSpec {
         id: "npm-access-token",
@@ -131,6 +151,7 @@ pub const RULES: &[RuleSpec] = &[
         regex: r"(?i)\bnpm_[a-z0-9]{36}",
         group: 0,
         min_entropy: None,
+        barrier: None,
     },
     RuleSpec {
         id: "pypi-upload-token",
@@ -138,6 +159,7 @@ pub const RULES: &[RuleSpec] = &[
         regex: r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,}",
         group: 0,
         min_entropy: None,
+        barrier: None,
     },
     RuleSpec {
         id: "huggingface-token",
@@ -145,6 +167,7 @@ pub const RULES: &[RuleSpec] = &[
         regex: r"\bhf_[A-Za-z]{34}\b",
         group: 0,
         min_entropy: None,
+        barrier: None,
     },
     RuleSpec {
         id: "sendgrid-api-token",
@@ -152,6 +175,7 @@ pub const RULES: &[RuleSpec] = &[
         regex: r"\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}",
         group: 0,
         min_entropy: None,
+        barrier: None,
     },
     RuleSpec {
         id: "jwt",
@@ -162,6 +186,7 @@ pub const RULES: &[RuleSpec] = &[
         regex: r"\bey[A-Za-z0-9_\-]{17,}\.ey[A-Za-z0-9/\\_\-]{17,}\.(?:[A-Za-z0-9/\\_\-]{10,}={0,2})?",
         group: 0,
         min_entropy: None,
+        barrier: None,
     },
     RuleSpec {
         id: "basic-auth-url",
@@ -170,6 +195,7 @@ pub const RULES: &[RuleSpec] = &[
         regex: r"\b[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^\s:/@\x22'`]+:([^\s/@\x22'`]+)@[^\s/@\x22'`]+",
         group: 1,
         min_entropy: None,
+        barrier: Some(basic_auth_barrier),
     },
     RuleSpec {
         id: "generic-secret",
@@ -190,8 +216,53 @@ pub const RULES: &[RuleSpec] = &[
         regex: r#"(?i)[\w.\-]*(?:access|auth|api|credential|creds|key|passwd|password|pwd|secret|token)[\w.\-]*["']?\s{0,4}(?:=|:=|:|=>)\s{0,4}["']?([A-Za-z0-9_\-+/=.~!#$%^&*]{10,150})"#,
         group: 1,
         min_entropy: Some(3.5),
+        barrier: Some(generic_barrier),
     },
 ];
+
+/// `basic-auth-url` matches contain no whitespace and no quote: every part of its regex excludes
+/// `\s` (Unicode White_Space: of ASCII, tab, LF, VT, FF, CR and space), `"`, `'` and `` ` `` (the
+/// scheme's class has none of them either).
+fn basic_auth_barrier(b: u8) -> bool {
+    matches!(
+        b,
+        b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ' | b'"' | b'\'' | b'`'
+    )
+}
+
+/// `generic-secret` matches are made of `\w`, `\s`, the quotes, `= : >` and the value class
+/// `[A-Za-z0-9_\-+/=.~!#$%^&*]`; any other ASCII byte (brackets, `,` `;` `?` `@` `|` `\`, controls)
+/// cannot be inside one. Non-ASCII bytes never count (some are `\w`).
+fn generic_barrier(b: u8) -> bool {
+    b.is_ascii()
+        && !(b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'_' | b'.'
+                    | b'-'
+                    | b'"'
+                    | b'\''
+                    | b'='
+                    | b':'
+                    | b'>'
+                    | b'+'
+                    | b'/'
+                    | b'~'
+                    | b'!'
+                    | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'^'
+                    | b'&'
+                    | b'*'
+                    | b'\t'
+                    | b'\n'
+                    | 0x0b
+                    | 0x0c
+                    | b'\r'
+                    | b' '
+            ))
+}
 
 /// Longest secret (in bytes) a token rule can match as one unit, excluding private-key blocks and
 /// JWTs (which the stream redactor handles by holding back unterminated blocks and runs).

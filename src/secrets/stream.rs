@@ -58,8 +58,11 @@ pub struct Piece<T> {
 pub struct StreamRedactor<T> {
     redactor: Arc<Redactor>,
     window: usize,
-    context: String,
-    pending: String,
+    /// The released context (`buf[..base]`, at most [`CONTEXT`] bytes) followed by the pending
+    /// text, in one string so each drain scans it without first copying both into a new one.
+    buf: String,
+    /// Length of the context at the front of `buf`.
+    base: usize,
     /// (start offset in `pending`, tag) of each chunk still (partly) pending, in order.
     segments: VecDeque<(usize, T)>,
     /// Original stream offset of `pending[0]`.
@@ -75,8 +78,8 @@ impl<T: Clone> StreamRedactor<T> {
         StreamRedactor {
             redactor,
             window,
-            context: String::new(),
-            pending: String::new(),
+            buf: String::new(),
+            base: 0,
             segments: VecDeque::new(),
             released: 0,
             suppress_key: false,
@@ -85,7 +88,12 @@ impl<T: Clone> StreamRedactor<T> {
 
     /// Bytes pushed but not yet released.
     pub fn pending_len(&self) -> usize {
-        self.pending.len()
+        self.buf.len() - self.base
+    }
+
+    /// The text pushed but not yet released.
+    fn pending(&self) -> &str {
+        &self.buf[self.base..]
     }
 
     /// Original stream offset up to which text has been released.
@@ -95,40 +103,48 @@ impl<T: Clone> StreamRedactor<T> {
 
     /// Appends a chunk of text tagged `tag`.
     pub fn push(&mut self, tag: T, text: &str) {
-        if text.is_empty() {
-            return;
+        self.push_with(tag, |pending| pending.push_str(text));
+    }
+
+    /// Appends a chunk tagged `tag` that `write` appends to the string it is given (the pending
+    /// text; `write` must only append to it), and returns the chunk's length in bytes. Lets a
+    /// decoder write straight into the pending text instead of into a copy first.
+    pub fn push_with(&mut self, tag: T, write: impl FnOnce(&mut String)) -> usize {
+        let start = self.pending_len();
+        write(&mut self.buf);
+        // Only appending keeps the text before `start` (already segmented) as it was.
+        let len = self.pending_len().saturating_sub(start);
+        if len > 0 {
+            self.segments.push_back((start, tag));
         }
-        self.segments.push_back((self.pending.len(), tag));
-        self.pending.push_str(text);
+        len
     }
 
     /// Releases the safe prefix of the pending text (see [`Release`]) as redacted pieces.
     pub fn drain(&mut self, release: Release) -> Vec<Piece<T>> {
-        if self.pending.is_empty() {
+        if self.pending_len() == 0 {
             return Vec::new();
         }
         let mut dropped_prefix = 0;
         if self.suppress_key {
             dropped_prefix = self.skip_suppressed_key(release);
         }
-        let base = self.context.len();
-        let mut buf = String::with_capacity(base + self.pending.len());
-        buf.push_str(&self.context);
-        buf.push_str(&self.pending);
+        let base = self.base;
+        let buf = &self.buf;
         let mut found: Vec<Finding> = self
             .redactor
-            .find(&buf)
+            .find(buf)
             .into_iter()
             .filter(|f| f.end > base + dropped_prefix)
             .collect();
-        let len = self.pending.len();
+        let len = self.pending_len();
         let mut cut = match release {
             Release::All => len,
             Release::Safe => len.saturating_sub(self.window),
             Release::Boundary => {
                 let safe = len.saturating_sub(self.window);
                 let boundary = self
-                    .pending
+                    .pending()
                     .bytes()
                     .rposition(|b| b < 0x20 || b == 0x7f)
                     .map_or(0, |i| i + 1);
@@ -136,7 +152,7 @@ impl<T: Clone> StreamRedactor<T> {
             }
         };
         cut = cut.max(dropped_prefix);
-        if let Some(open) = open_key_block(&buf, base, &found) {
+        if let Some(open) = open_key_block(buf, base, &found) {
             let open = open.saturating_sub(base).max(dropped_prefix);
             if release == Release::All || len - open > MAX_KEY_BLOCK {
                 found.push(Finding {
@@ -157,7 +173,7 @@ impl<T: Clone> StreamRedactor<T> {
                 cut = f.end - base;
             }
         }
-        while !self.pending.is_char_boundary(cut) {
+        while !self.pending().is_char_boundary(cut) {
             cut -= 1;
         }
         if cut == 0 {
@@ -170,7 +186,8 @@ impl<T: Clone> StreamRedactor<T> {
 
     /// While suppressing an overlong key block: the number of pending bytes (a prefix) to drop.
     fn skip_suppressed_key(&mut self, release: Release) -> usize {
-        let lower = self.pending.to_ascii_lowercase();
+        let pending = self.pending();
+        let lower = pending.to_ascii_lowercase();
         if let Some(end) = lower.find("-----end")
             && let Some(close) = lower[end..].find("key-----")
         {
@@ -178,11 +195,11 @@ impl<T: Clone> StreamRedactor<T> {
             return end + close + "key-----".len();
         }
         if release == Release::All {
-            return self.pending.len();
+            return pending.len();
         }
         // Keep a little so a split END line is recognised next time.
-        let mut keep = self.pending.len().saturating_sub(64);
-        while !self.pending.is_char_boundary(keep) {
+        let mut keep = pending.len().saturating_sub(64);
+        while !pending.is_char_boundary(keep) {
             keep -= 1;
         }
         keep
@@ -191,13 +208,14 @@ impl<T: Clone> StreamRedactor<T> {
     /// Builds the released pieces for `pending[..cut]`; the first `dropped` bytes are suppressed.
     fn pieces(&self, base: usize, cut: usize, dropped: usize, found: &[Finding]) -> Vec<Piece<T>> {
         let mut pieces = Vec::new();
+        let pending = self.pending();
         let mut findings = found.iter().peekable();
         let bounds: Vec<(usize, usize)> = self
             .segments
             .iter()
             .enumerate()
             .map(|(i, (start, _))| {
-                let end = self.segments.get(i + 1).map_or(self.pending.len(), |s| s.0);
+                let end = self.segments.get(i + 1).map_or(pending.len(), |s| s.0);
                 (*start, end)
             })
             .collect();
@@ -219,13 +237,13 @@ impl<T: Clone> StreamRedactor<T> {
                     break;
                 }
                 if f_start >= at {
-                    text.push_str(&self.pending[at - base..f_start - base]);
+                    text.push_str(&pending[at - base..f_start - base]);
                     text.push_str(&replacement(f.rule));
                     at = f_start;
                 }
                 // The secret covers [at, covered_end) here: drop its text, keep its escapes.
                 let covered_end = f.end.min(e);
-                let secret = &self.pending[f_start - base..f.end - base];
+                let secret = &pending[f_start - base..f.end - base];
                 text.push_str(&invisible_between(
                     secret,
                     at - f_start,
@@ -238,7 +256,7 @@ impl<T: Clone> StreamRedactor<T> {
                 findings.next();
             }
             if at < e {
-                text.push_str(&self.pending[at - base..e - base]);
+                text.push_str(&pending[at - base..e - base]);
             }
             pieces.push(Piece {
                 tag: tag.clone(),
@@ -250,17 +268,16 @@ impl<T: Clone> StreamRedactor<T> {
         pieces
     }
 
-    /// Drops `pending[..cut]`, keeping its tail as context and re-basing the segments.
+    /// Drops `pending[..cut]`, keeping the last [`CONTEXT`] bytes of the released text (context
+    /// included) as the new context, and re-bases the segments.
     fn advance(&mut self, cut: usize) {
-        self.context.push_str(&self.pending[..cut]);
-        if self.context.len() > CONTEXT {
-            let mut from = self.context.len() - CONTEXT;
-            while !self.context.is_char_boundary(from) {
-                from += 1;
-            }
-            self.context.drain(..from);
+        let released_end = self.base + cut;
+        let mut from = released_end.saturating_sub(CONTEXT);
+        while !self.buf.is_char_boundary(from) {
+            from += 1;
         }
-        self.pending.drain(..cut);
+        self.buf.drain(..from);
+        self.base = released_end - from;
         self.released += cut as u64;
         while let Some((start, tag)) = self.segments.pop_front() {
             let next = self.segments.front().map(|s| s.0);
@@ -278,7 +295,7 @@ impl<T: Clone> StreamRedactor<T> {
         for seg in self.segments.iter_mut().skip(1) {
             seg.0 -= cut;
         }
-        if self.pending.is_empty() {
+        if self.pending_len() == 0 {
             self.segments.clear();
         }
     }

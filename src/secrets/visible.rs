@@ -24,8 +24,11 @@ fn next_invisible(bytes: &[u8], from: usize) -> Option<usize> {
 
 /// The first byte at or after `from` for which `hit` holds, where `hit` may be true only for C0
 /// controls (below 0x20) and the bytes in `also`. A word of 8 bytes with none of those is skipped
-/// whole (exact tests, from "Bit Twiddling Hacks": `hasless` and `haszero`); only flagged words
-/// are looked at byte by byte. Shared with the asciicast JSON escaper (`record::json`).
+/// whole (exact tests, from "Bit Twiddling Hacks": `hasless` and `haszero`). In a flagged word the
+/// lowest flagged byte is exact (the tests' borrows only run towards higher bytes), so it is found
+/// with `trailing_zeros` of the little-endian word; only when `hit` rejects it (`\t`, `\n`, `\r`
+/// for the view) are the word's later bytes looked at one by one. Shared with the asciicast JSON
+/// escaper (`record::json`).
 #[inline]
 pub(crate) fn next_control_or(
     bytes: &[u8],
@@ -33,20 +36,24 @@ pub(crate) fn next_control_or(
     also: &[u8],
     hit: impl Fn(u8) -> bool,
 ) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
     let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
     let mut at = from;
     while let Some(word) = bytes.get(at..at + 8) {
-        let x = u64::from_ne_bytes(word.try_into().unwrap_or_default());
+        let x = u64::from_le_bytes(word.try_into().unwrap_or_default());
         let mut flagged = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
         for &b in also {
             flagged |= has_zero(x ^ (ONES * u64::from(b)));
         }
-        if flagged != 0
-            && let Some(i) = word.iter().position(|b| hit(*b))
-        {
-            return Some(at + i);
+        if flagged != 0 {
+            let first = (flagged.trailing_zeros() / 8) as usize;
+            if hit(word[first]) {
+                return Some(at + first);
+            }
+            if let Some(i) = word[first + 1..].iter().position(|b| hit(*b)) {
+                return Some(at + first + 1 + i);
+            }
         }
         at += 8;
     }
@@ -145,9 +152,13 @@ impl ViewMap {
         text + (at - view)
     }
 
-    fn keep(&mut self, view: &mut Vec<u8>, bytes: &[u8], from: usize, to: usize) {
+    /// Appends `text[from..to]` to `view` (so the view is built as a `String` without validating
+    /// it again). The ends nearly always sit next to removed ASCII bytes; `None` when one does not
+    /// fall on a character boundary (an `ESC (` followed by a non-ASCII character), and the caller
+    /// gives up on the view.
+    fn keep(&mut self, view: &mut String, text: &str, from: usize, to: usize) -> Option<()> {
         if from >= to {
-            return;
+            return Some(());
         }
         // Extend the previous run when the original is contiguous with it.
         let contiguous = self
@@ -157,22 +168,24 @@ impl ViewMap {
         if !contiguous {
             self.runs.push((view.len(), from));
         }
-        view.extend_from_slice(&bytes[from..to]);
+        view.push_str(text.get(from..to)?);
+        Some(())
     }
 }
 
 /// The visible text and where each of its bytes came from. `None` when `text` has nothing
-/// invisible (the view would equal it).
+/// invisible (the view would equal it), or when a sequence ends inside a character (`ESC (`
+/// before a non-ASCII one), where the caller scans `text` as it is.
 pub fn visible(text: &str) -> Option<(String, ViewMap)> {
     let bytes = text.as_bytes();
     let first = next_invisible(bytes, 0)?;
-    let mut view = Vec::with_capacity(bytes.len());
+    let mut view = String::with_capacity(bytes.len());
     let mut map = ViewMap {
         runs: Vec::new(),
         view_len: 0,
         text_len: bytes.len(),
     };
-    map.keep(&mut view, bytes, 0, first);
+    map.keep(&mut view, text, 0, first)?;
     let mut at = first;
     while at < bytes.len() {
         let skip = invisible_len(bytes, at);
@@ -183,22 +196,21 @@ pub fn visible(text: &str) -> Option<(String, ViewMap)> {
                 let mut run = from;
                 for (i, &b) in bytes.iter().enumerate().take(to).skip(from) {
                     if is_invisible_start(b) {
-                        map.keep(&mut view, bytes, run, i);
+                        map.keep(&mut view, text, run, i)?;
                         run = i + 1;
                     }
                 }
-                map.keep(&mut view, bytes, run, to);
+                map.keep(&mut view, text, run, to)?;
             }
             at += skip;
             continue;
         }
         let run_end = next_invisible(bytes, at).unwrap_or(bytes.len());
-        map.keep(&mut view, bytes, at, run_end);
+        map.keep(&mut view, text, at, run_end)?;
         at = run_end;
     }
     map.view_len = view.len();
-    // Only whole escape sequences and ASCII controls were removed, so the rest is valid UTF-8.
-    String::from_utf8(view).ok().map(|v| (v, map))
+    Some((view, map))
 }
 
 /// The escape sequences and controls inside `text`, concatenated (what a replacement keeps).
@@ -233,6 +245,19 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn a_sequence_ending_inside_a_character_gives_no_view_and_secrets_are_still_found() {
+        let token = format!("ghp_{}", "Zx81kQwe77pLmnb2".repeat(3));
+        let text = format!("\x1b(é {token} \x1b[1mok");
+        assert_eq!(visible(&text), None);
+        let redacted = crate::secrets::Redactor::builtin()
+            .expect("rules compile")
+            .redact(&text)
+            .into_owned();
+        assert!(!redacted.contains(&token), "{redacted:?}");
+        assert!(redacted.contains("[REDACTED:github-token]"), "{redacted:?}");
+    }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
