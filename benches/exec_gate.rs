@@ -35,6 +35,7 @@ use gate::exec::handoff::{ExecGateListener, Handoff, wrap_argv};
 use gate::exec::identify::ProgramIndex;
 use gate::exec::serve::{ExecEvent, ExecGateConfig, serve};
 use gate::exec::{ExecRequest, ExecVerdict};
+use gate::server::{GateConfig, GateServer};
 
 const OVERWATCH: &str = env!("CARGO_BIN_EXE_overwatch");
 const EXECS: usize = 1000;
@@ -171,6 +172,38 @@ fn engine_decide() -> (Decide, ExecGateConfig) {
     (decide, config)
 }
 
+/// The app's path (`overwatch run`): the session's gate server with the rule engine as its
+/// evaluator (context detected per request from its cwd and env), an audit log, and the app
+/// loop's event queue drained on a current-thread runtime; each exec asks it in-process with
+/// `layer: exec`, as `cmd::run` does.
+fn app_decide(dir: &Path) -> (Decide, GateServer) {
+    let engine = rules::Engine::load(&rules::LoadOptions {
+        builtin: true,
+        ..rules::LoadOptions::default()
+    })
+    .expect("loading the built-in rule packs");
+    let home = dirs::home_dir().expect("a home directory");
+    let evaluator = Arc::new(gate::engine::RulesEvaluator::new(engine, home));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let mut config = GateConfig::new(gate::server::new_session_id(), vec!["bash".into()]);
+    config.runtime_base = Some(dir.to_path_buf());
+    config.audit_path = Some(dir.join("audit.jsonl"));
+    let (server, mut events) =
+        GateServer::start(runtime.handle(), config, evaluator).expect("starting the gate");
+    let asker = server.in_process(runtime.handle().clone());
+    // The app loop: receives every decision (Activity tab) on the runtime's own thread.
+    std::thread::spawn(move || {
+        runtime.block_on(async move { while events.recv().await.is_some() {} })
+    });
+    let decide = Arc::new(move |request: &ExecRequest| {
+        gate::exec::lifecycle::decide_in_process(&asker, request)
+    });
+    (decide, server)
+}
+
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     xs[xs.len() / 2]
@@ -188,18 +221,25 @@ fn main() {
     }
     let trivial: Decide = Arc::new(|_: &ExecRequest| ExecVerdict::Allow);
     let (engine, config) = engine_decide();
+    let app_dir = tempfile::tempdir().expect("temp dir");
+    let (app, _server) = app_decide(app_dir.path());
     let per_exec =
         |t_n: Duration, t_0: Duration| (t_n.as_secs_f64() - t_0.as_secs_f64()) * 1e6 / EXECS as f64;
     let mut plain = Vec::new();
-    let mut walls = [Vec::new(), Vec::new()];
-    let mut added = [Vec::new(), Vec::new()];
-    let mut holds = [Vec::new(), Vec::new()];
-    let mut decides = [Vec::new(), Vec::new()];
-    let mut cpus = [Vec::new(), Vec::new()];
-    for _ in 0..ROUNDS {
+    let mut walls = [Vec::new(), Vec::new(), Vec::new()];
+    let mut added = [Vec::new(), Vec::new(), Vec::new()];
+    let mut holds = [Vec::new(), Vec::new(), Vec::new()];
+    let mut decides = [Vec::new(), Vec::new(), Vec::new()];
+    let mut cpus = [Vec::new(), Vec::new(), Vec::new()];
+    // EXEC_GATE_ROUNDS=3 for a quick look.
+    let rounds = std::env::var("EXEC_GATE_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(ROUNDS);
+    for _ in 0..rounds {
         let ungated = per_exec(run_plain(EXECS), run_plain(0));
         plain.push(ungated);
-        for (i, decide) in [&trivial, &engine].into_iter().enumerate() {
+        for (i, decide) in [&trivial, &engine, &app].into_iter().enumerate() {
             let empty = run_gated(0, decide, &config);
             let full = run_gated(EXECS, decide, &config);
             walls[i].push(per_exec(full.wall, empty.wall));
@@ -210,9 +250,12 @@ fn main() {
         }
     }
     let plain = median(plain);
-    println!("exec gate: /bin/true x {EXECS} in a bash loop, {ROUNDS} rounds (µs per exec)");
+    println!("exec gate: /bin/true x {EXECS} in a bash loop, {rounds} rounds (µs per exec)");
     println!("  without the gate: wall {plain:.1} (median)");
-    for (i, name) in ["trivial decide", "rule engine"].into_iter().enumerate() {
+    for (i, name) in ["trivial decide", "rule engine", "app's gate"]
+        .into_iter()
+        .enumerate()
+    {
         let wall = median(walls[i].clone());
         println!(
             "  gate, {name:<14}: wall {wall:.1} ({:+.1}); held median {:.1}, p99 {:.1} \
