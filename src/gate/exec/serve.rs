@@ -8,11 +8,11 @@
 //! Why: an exec then costs one wake-up of overwatch, the leader's (on the exec'ing task's CPU
 //! with `SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP`), and no hand-over between threads. Handing the
 //! lead to a follower before every answer (the leader/followers pattern this replaced) cost a
-//! second wake-up and a second `poll` per exec. The standby ticks only while execs arrive and sleeps after
-//! [`DORMANT_AFTER_TICKS`] quiet ticks, so an idle session costs nothing. A held exec in one
-//! process still never stops execs elsewhere in the tree: they wait at most about two ticks
-//! (20 ms), once per held exec (up to [`ExecGateConfig::max_workers`] threads; beyond that new
-//! execs wait in the kernel until one is answered).
+//! second wake-up and a second `poll` per exec. The standby ticks only while execs arrive and
+//! sleeps after [`DORMANT_AFTER_TICKS`] quiet ticks, so an idle session costs nothing. A held
+//! exec in one process still never stops execs elsewhere in the tree: they wait at most about
+//! two ticks (20 ms), once per held exec (up to [`ExecGateConfig::max_workers`] threads; beyond
+//! that new execs wait in the kernel until one is answered).
 //!
 //! Lifetime: serving continues after the agent exits, for as long as any process of the tree
 //! (e.g. a detached daemon such as Codex's `app-server`) still carries the filter: the
