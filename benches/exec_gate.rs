@@ -64,14 +64,21 @@ struct Gated {
     holds: Vec<Duration>,
     decides: Vec<Duration>,
     cpu: Duration,
+    /// Context switches of overwatch's threads (voluntary and not).
+    switches: u64,
 }
 
-fn cpu_time() -> Duration {
+/// CPU time and context switches of this process (all its threads) so far.
+fn usage() -> (Duration, u64) {
     let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF)
         .expect("getrusage");
     let tv =
         |t: nix::sys::time::TimeVal| Duration::new(t.tv_sec() as u64, t.tv_usec() as u32 * 1000);
-    tv(usage.user_time()) + tv(usage.system_time())
+    let switches = usage.voluntary_context_switches() + usage.involuntary_context_switches();
+    (
+        tv(usage.user_time()) + tv(usage.system_time()),
+        switches as u64,
+    )
 }
 
 fn run_gated(n: usize, decide: &Decide, config: &ExecGateConfig) -> Gated {
@@ -83,7 +90,7 @@ fn run_gated(n: usize, decide: &Decide, config: &ExecGateConfig) -> Gated {
     let holds_in = Arc::clone(&holds);
     let decides = Arc::new(Mutex::new(Vec::with_capacity(n + 4)));
     let decides_in = Arc::clone(&decides);
-    let cpu_before = cpu_time();
+    let (cpu_before, switches_before) = usage();
     let start = Instant::now();
     let mut child = Command::new(&wrapped[0])
         .args(&wrapped[1..])
@@ -119,7 +126,8 @@ fn run_gated(n: usize, decide: &Decide, config: &ExecGateConfig) -> Gated {
     let wall = start.elapsed();
     assert!(status.success());
     let stats = handle.join();
-    let cpu = cpu_time() - cpu_before;
+    let (cpu_after, switches_after) = usage();
+    let (cpu, switches) = (cpu_after - cpu_before, switches_after - switches_before);
     assert!(stats.allowed as usize > n, "{stats:?}");
     let holds = holds.lock().map(|h| h.clone()).unwrap_or_default();
     let decides = decides.lock().map(|d| d.clone()).unwrap_or_default();
@@ -128,6 +136,7 @@ fn run_gated(n: usize, decide: &Decide, config: &ExecGateConfig) -> Gated {
         holds,
         decides,
         cpu,
+        switches,
     }
 }
 
@@ -231,6 +240,7 @@ fn main() {
     let mut holds = [Vec::new(), Vec::new(), Vec::new()];
     let mut decides = [Vec::new(), Vec::new(), Vec::new()];
     let mut cpus = [Vec::new(), Vec::new(), Vec::new()];
+    let mut switches = [Vec::new(), Vec::new(), Vec::new()];
     // EXEC_GATE_ROUNDS=3 for a quick look.
     let rounds = std::env::var("EXEC_GATE_ROUNDS")
         .ok()
@@ -245,6 +255,7 @@ fn main() {
             walls[i].push(per_exec(full.wall, empty.wall));
             added[i].push(per_exec(full.wall, empty.wall) - ungated);
             cpus[i].push(per_exec(full.cpu, empty.cpu));
+            switches[i].push((full.switches as f64 - empty.switches as f64) / EXECS as f64);
             holds[i].extend(full.holds);
             decides[i].extend(full.decides);
         }
@@ -259,12 +270,13 @@ fn main() {
         let wall = median(walls[i].clone());
         println!(
             "  gate, {name:<14}: wall {wall:.1} ({:+.1}); held median {:.1}, p99 {:.1} \
-             (decide median {:.1}); overwatch CPU {:.1}",
+             (decide median {:.1}); overwatch CPU {:.1}, context switches {:.2}",
             median(added[i].clone()),
             percentile(holds[i].clone(), 0.5),
             percentile(holds[i].clone(), 0.99),
             percentile(decides[i].clone(), 0.5),
             median(cpus[i].clone()),
+            median(switches[i].clone()),
         );
     }
     println!("  target: ≤ +100 µs per exec with the real rule engine");

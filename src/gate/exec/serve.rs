@@ -302,11 +302,17 @@ impl Shared {
             return None;
         }
         let now = Instant::now();
+        let fresh = |at: &Instant| now.duration_since(*at) <= ATTEMPT_WINDOW;
         let mut attempts = self.attempts();
-        attempts.retain(|(at, _, _)| now.duration_since(*at) <= ATTEMPT_WINDOW);
+        // Remembered in time order (nearly: threads race to push), so the expired ones are at
+        // the front; the search below checks the time of what it finds anyway.
+        while attempts.front().is_some_and(|(at, _, _)| !fresh(at)) {
+            attempts.pop_front();
+        }
         attempts
             .iter()
-            .find(|(_, a, _)| a == attempt)
+            .rev()
+            .find(|(at, a, _)| a == attempt && fresh(at))
             .map(|(_, _, v)| v.clone())
     }
 
