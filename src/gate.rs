@@ -202,7 +202,8 @@ impl Assessment {
 /// The seam between the gate and the rule engine: the gate never looks at rule internals.
 ///
 /// Implementations must be pure with respect to the request (no prompts, no network) and fast
-/// (they run on the gate's async task); a panic-free verdict is required for every input, with
+/// (they run on the runtime's blocking pool for socket clients, and on the exec gate's serving
+/// thread for every exec); a panic-free verdict is required for every input, with
 /// parser limits answered as `Confirm` (fail closed).
 pub trait Evaluator: Send + Sync {
     /// Decides what should happen to `req`.

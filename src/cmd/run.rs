@@ -537,7 +537,7 @@ fn start_exec_gate(
     agent_path: &str,
     events: mpsc::Sender<Event>,
 ) -> gate::exec::lifecycle::ExecGateState {
-    use gate::exec::{ExecVerdict, identify::ProgramIndex, serve::ExecEvent};
+    use gate::exec::{identify::ProgramIndex, serve::ExecEvent};
     let config = gate::exec::serve::ExecGateConfig {
         programs: Some(Arc::new(ProgramIndex::from_path(
             guarded.iter(),
@@ -547,28 +547,7 @@ fn start_exec_gate(
     };
     let asker = agent_gate.server.in_process(runtime.clone());
     let decide = move |request: &gate::exec::ExecRequest| {
-        let req = gate::GateRequest {
-            layer: gate::Layer::Exec,
-            agent: request
-                .program
-                .clone()
-                .or_else(|| {
-                    request
-                        .argv
-                        .first()
-                        .map(|a| a.rsplit('/').next().unwrap_or(a).to_string())
-                })
-                .unwrap_or_else(|| "exec".into()),
-            subject: gate::Subject::Argv(request.argv_for_rules()),
-            cwd: request.cwd.clone(),
-            pid: request.pid,
-            env: request.env.iter().cloned().collect(),
-        };
-        let answer = asker.decide_blocking(req, || false);
-        match answer.decision {
-            gate::protocol::WireDecision::Allow => ExecVerdict::Allow,
-            _ => ExecVerdict::Deny(answer.reason),
-        }
+        gate::exec::lifecycle::decide_in_process(&asker, request)
     };
     let on_event = move |event: ExecEvent| {
         let note = match event {

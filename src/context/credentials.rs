@@ -172,20 +172,19 @@ pub fn probe(s: &mut Scan) {
 }
 
 fn dotenv_files(s: &mut Scan) {
-    let Ok(entries) = std::fs::read_dir(&s.input.cwd) else {
+    let Some(names) = s.dir_names(&s.input.cwd) else {
         return;
     };
-    let mut files: Vec<std::path::PathBuf> = entries
-        .flatten()
-        .filter(|e| {
-            let n = e.file_name();
+    let mut files: Vec<std::path::PathBuf> = names
+        .iter()
+        .filter(|n| {
             let n = n.to_string_lossy();
             (n == ".env" || n.starts_with(".env.") || n == ".envrc")
                 && !n.ends_with(".example")
                 && !n.ends_with(".sample")
                 && !n.ends_with(".template")
         })
-        .map(|e| e.path())
+        .map(|n| s.input.cwd.join(n))
         .collect();
     files.sort();
     for path in files {

@@ -7,8 +7,10 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use super::{
     Context, Credential, Fact, FactKind, Knowledge, Overrides, ProbeEnv, Tier, Verdict, tier,
@@ -34,6 +36,8 @@ pub struct Scan<'a> {
     pub facts: Vec<Fact>,
     pub credentials: Vec<Credential>,
     watched: RefCell<Vec<PathBuf>>,
+    /// The last directory listed ([`Scan::dir_names`]) and its entries' names.
+    listed: RefCell<Option<(PathBuf, Rc<Vec<OsString>>)>>,
 }
 
 /// Runs the probe families in `kinds` (credentials are always scanned).
@@ -50,6 +54,7 @@ pub fn run(
         facts: Vec::new(),
         credentials: Vec::new(),
         watched: RefCell::new(Vec::new()),
+        listed: RefCell::new(None),
     };
     for kind in kinds {
         match kind {
@@ -131,6 +136,26 @@ impl Scan<'_> {
         } else {
             self.input.cwd.join(path)
         }
+    }
+
+    /// The names of `dir`'s entries, or `None` when it cannot be listed. Listed once per run:
+    /// the terraform probe (`*.tf` files) and the credentials probe (`.env*` files) both look
+    /// at the cwd, and a listing was a tenth of an exec's evaluation.
+    pub fn dir_names(&self, dir: &Path) -> Option<Rc<Vec<OsString>>> {
+        if let Some((listed, names)) = &*self.listed.borrow()
+            && listed == dir
+        {
+            return Some(Rc::clone(names));
+        }
+        let names: Rc<Vec<OsString>> = Rc::new(
+            std::fs::read_dir(dir)
+                .ok()?
+                .flatten()
+                .map(|e| e.file_name())
+                .collect(),
+        );
+        *self.listed.borrow_mut() = Some((dir.to_path_buf(), Rc::clone(&names)));
+        Some(names)
     }
 
     /// A path under home, e.g. `self.home(".kube/config")`.

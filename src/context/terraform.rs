@@ -48,15 +48,14 @@ struct Backend {
 }
 
 /// Whether `dir` looks like a Terraform/OpenTofu root module.
-fn is_terraform_dir(dir: &Path) -> bool {
+fn is_terraform_dir(s: &Scan, dir: &Path) -> bool {
     if dir.join(".terraform").is_dir() {
         return true;
     }
-    let Ok(entries) = std::fs::read_dir(dir) else {
+    let Some(names) = s.dir_names(dir) else {
         return false;
     };
-    entries.flatten().any(|e| {
-        let name = e.file_name();
+    names.iter().any(|name| {
         let name = name.to_string_lossy();
         [".tf", ".tf.json", ".tfplan", ".tfstate", ".tofu"]
             .iter()
@@ -71,7 +70,7 @@ pub fn probe(s: &mut Scan) {
         None => s.input.cwd.clone(),
     };
     s.watch(&dir.join(".terraform"));
-    if !is_terraform_dir(&dir) {
+    if !is_terraform_dir(s, &dir) {
         return;
     }
     let data_dir = s

@@ -714,6 +714,69 @@ fn held_requests_time_out_to_deny_and_hang_ups_withdraw() {
     assert_eq!(mode(server.socket_path().parent().unwrap()), 0o700);
 }
 
+/// The exec gate's in-process asks (`overwatch run`): an exec the rules settle alone is decided
+/// and audited on the asking thread, with nobody driving the runtime; a `confirm` is held until
+/// the human answers, exactly like a socket client's.
+#[cfg(target_os = "linux")]
+#[test]
+fn in_process_exec_asks_settle_on_the_calling_thread_and_held_ones_wait_for_the_human() {
+    use super::exec::lifecycle::decide_in_process;
+    use super::exec::{ExecRequest, ExecSyscall, ExecVerdict};
+    // Never driven: the app's runtime may be busy drawing while execs are answered.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = GateConfig::new("e2e-in-process", vec!["sh".into()]);
+    config.runtime_base = Some(dir.path().to_path_buf());
+    config.audit_path = Some(dir.path().join("audit.jsonl"));
+    let (server, _events) = GateServer::start(runtime.handle(), config, real_rules()).unwrap();
+    let asker = server.in_process(runtime.handle().clone());
+    let exec = |argv: &[&str]| ExecRequest {
+        pid: 4242,
+        syscall: ExecSyscall::Execve,
+        path: format!("/usr/bin/{}", argv[0]),
+        resolved: PathBuf::from(format!("/usr/bin/{}", argv[0])),
+        argv: argv.iter().map(|a| a.to_string()).collect(),
+        cwd: "/".into(),
+        env: vec![],
+        program: None,
+        notes: vec![],
+    };
+    assert_eq!(
+        decide_in_process(&asker, &exec(&["ls", "-l"])),
+        ExecVerdict::Allow
+    );
+    let drop_table = exec(&["psql", "-h", "127.0.0.1", "-c", "DROP TABLE orders"]);
+    let held = std::thread::spawn(move || decide_in_process(&asker, &drop_table));
+    let id = wait_until("the exec to be held", || {
+        server.pending().held().first().map(|h| h.id)
+    });
+    assert!(!held.is_finished(), "a confirm waits for the human");
+    server
+        .pending()
+        .resolve(id, HumanAnswer::AllowOnce)
+        .unwrap();
+    assert_eq!(held.join().unwrap(), ExecVerdict::Allow);
+    let log = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    let records: Vec<AuditRecord> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let seen: Vec<_> = records
+        .iter()
+        .map(|r| (r.layer, r.agent.as_str(), r.decided_by))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (Layer::Exec, "ls", DecidedBy::Rules),
+            (Layer::Exec, "psql", DecidedBy::Human)
+        ]
+    );
+}
+
 /// Measures for benches/hook.sh (prints, asserts nothing about speed): whole-process hook
 /// decision in a session and standalone, peak RSS, and shim overhead against `/bin/true`.
 /// Uses `OVERWATCH_BENCH_BIN` (the release binary) when set.

@@ -8,6 +8,7 @@
 //! are refused (SO_PEERCRED); a request with a wrong token is refused before evaluation; every
 //! decision is appended to the audit log before the client hears it.
 
+use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -123,11 +124,27 @@ impl InProcessGate {
     /// approvals, hold for the human and audit record. Blocks the calling thread (never call it
     /// from the runtime's own thread). `gone` is polled every 250 ms; when it returns true a held
     /// request is withdrawn and denied (e.g. the exec's notification is no longer valid).
+    ///
+    /// Evaluation, the audit record and an answer the rules give alone happen on the calling
+    /// thread; only a request held for the human enters the runtime. Why: the exec gate asks
+    /// once per exec, and a round trip through the runtime and its blocking pool cost two more
+    /// thread wake-ups per exec than the evaluation itself.
     pub fn decide_blocking(
         &self,
         req: GateRequest,
         gone: impl Fn() -> bool + Send + 'static,
     ) -> WireResponse {
+        let evaluator = &*self.shared.evaluator;
+        let assessment = panic::catch_unwind(AssertUnwindSafe(|| evaluator.evaluate(&req)))
+            .unwrap_or_else(|_| {
+                Assessment::plain(
+                    Decision::Deny,
+                    "denied: the rule engine failed on this command (panic)".to_string(),
+                )
+            });
+        if let Some(outcome) = settle(&self.shared, &req, &assessment) {
+            return finish(&self.shared, &req, &assessment, outcome);
+        }
         let shared = Arc::clone(&self.shared);
         self.runtime.block_on(async move {
             let hangup = async move {
@@ -135,7 +152,8 @@ impl InProcessGate {
                     tokio::time::sleep(Duration::from_millis(250)).await;
                 }
             };
-            decide(&shared, req, hangup).await
+            let outcome = hold(&shared, &req, &assessment, hangup).await;
+            finish(&shared, &req, &assessment, outcome)
         })
     }
 }
@@ -396,7 +414,20 @@ async fn decide(
             format!("denied: the rule engine failed on this command ({err})"),
         ),
     };
-    let (decision, decided_by, reason, waited) = match assessment.decision {
+    let outcome = match settle(shared, &req, &assessment) {
+        Some(outcome) => outcome,
+        None => hold(shared, &req, &assessment, hangup).await,
+    };
+    finish(shared, &req, &assessment, outcome)
+}
+
+/// A final decision: (decision, who, reason, how long the request waited for a human).
+type Outcome = (Decision, DecidedBy, String, Duration);
+
+/// The outcome the rules and the session's memory give without asking the human, or `None`
+/// when the request must be held (a `confirm` not answered before).
+fn settle(shared: &Shared, req: &GateRequest, assessment: &Assessment) -> Option<Outcome> {
+    Some(match assessment.decision {
         Decision::Allow | Decision::Warn => (
             Decision::Allow,
             DecidedBy::Rules,
@@ -409,7 +440,7 @@ async fn decide(
             assessment.reason.clone(),
             Duration::ZERO,
         ),
-        Decision::Confirm if shared.pending.recently_denied(&req, &assessment) => (
+        Decision::Confirm if shared.pending.recently_denied(req, assessment) => (
             Decision::Deny,
             DecidedBy::RecentDenial,
             format!(
@@ -418,14 +449,23 @@ async fn decide(
             ),
             Duration::ZERO,
         ),
-        Decision::Confirm if shared.pending.remembered(&req, &assessment) => (
+        Decision::Confirm if shared.pending.remembered(req, assessment) => (
             Decision::Allow,
             DecidedBy::SessionAllow,
             "approved earlier in this session".to_string(),
             Duration::ZERO,
         ),
-        Decision::Confirm => hold(shared, &req, &assessment, hangup).await,
-    };
+        Decision::Confirm => return None,
+    })
+}
+
+/// Appends the audit record of a decided request, tells the app, and builds the answer.
+fn finish(
+    shared: &Shared,
+    req: &GateRequest,
+    assessment: &Assessment,
+    (decision, decided_by, reason, waited): Outcome,
+) -> WireResponse {
     let record = AuditRecord {
         time: now_rfc3339(),
         session: shared.session_id.clone(),
@@ -438,7 +478,7 @@ async fn decide(
         target: assessment.target.as_ref().map(|t| t.name.clone()),
         target_kind: assessment.target.as_ref().map(|t| t.kind.clone()),
         tier: assessment.target.as_ref().map(|t| t.tier),
-        rules: rule_ids(&assessment),
+        rules: rule_ids(assessment),
         verdict: assessment.decision,
         decision,
         decided_by,
@@ -458,7 +498,7 @@ async fn decide(
             WireDecision::Deny
         },
         reason,
-        rules: rule_ids(&assessment),
+        rules: rule_ids(assessment),
         decided_by,
     }
 }

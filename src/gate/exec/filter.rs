@@ -247,11 +247,16 @@ pub fn install_listener() -> Result<OwnedFd, Refusal> {
         .map_err(|err| Refusal::Failed(format!("setting no-new-privs: {err}")))?;
     let prog = program(EXEC_ABIS).map_err(|err| Refusal::Failed(err.to_string()))?;
     // WAIT_KILLABLE_RECV (Linux 5.19) keeps a held exec from being interrupted and re-sent by a
-    // harmless signal (SIGWINCH on a resize, SIGCHLD) while the human decides.
-    let flags =
-        libc::SECCOMP_FILTER_FLAG_NEW_LISTENER | libc::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+    // harmless signal (SIGWINCH on a resize, SIGCHLD) while the human decides. SPEC_ALLOW
+    // (Linux 4.17): this filter watches execs, it does not sandbox hostile code, so it must not
+    // switch on the speculative-store-bypass and indirect-branch mitigations that kernels
+    // booted with `spec_store_bypass_disable=seccomp` / `spectre_v2_user=seccomp` (the default
+    // before 5.16) force on every process with a filter: they would slow everything the agent
+    // runs, compilers and test suites included.
+    let base = libc::SECCOMP_FILTER_FLAG_NEW_LISTENER | libc::SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+    let flags = base | libc::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
     let result = match sys::install_filter(&prog, flags) {
-        Err(Errno::EINVAL) => sys::install_filter(&prog, libc::SECCOMP_FILTER_FLAG_NEW_LISTENER),
+        Err(Errno::EINVAL) => sys::install_filter(&prog, base),
         other => other,
     };
     result.map_err(|err| match err {

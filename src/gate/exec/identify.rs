@@ -121,6 +121,11 @@ impl ProgramIndex {
 
     fn digest_of(&self, path: &Path) -> Option<[u8; 32]> {
         let mut digests = self.digests.lock().unwrap_or_else(PoisonError::into_inner);
+        // Looked up by reference first: a `PathBuf` key per lookup was an allocation per exec
+        // of every program that shares a guarded program's size.
+        if let Some(digest) = digests.get(path) {
+            return *digest;
+        }
         *digests
             .entry(path.to_path_buf())
             .or_insert_with(|| sha256_file(path).ok())

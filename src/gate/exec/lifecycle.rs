@@ -17,6 +17,9 @@ use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::time::Duration;
 
+use super::super::protocol::WireDecision;
+use super::super::server::InProcessGate;
+use super::super::{GateRequest, Layer, Subject};
 use super::filter::Refusal;
 use super::handoff::{ExecGateListener, Handoff, HandoffError, wrap_argv};
 use super::serve::{ExecEvent, ExecGateConfig, ServeHandle, serve};
@@ -74,6 +77,37 @@ fn start_serving(
         Ok(handle) => ExecGateState::On(handle),
         // The fd is dropped: the tree's execs fail with ENOSYS (fail closed).
         Err(err) => ExecGateState::Failed(format!("starting the exec-gate threads: {err}")),
+    }
+}
+
+/// The app's `decide`: asks the session's gate in-process, exactly as a hook or shim would be
+/// answered (same rules, remembered approvals, hold for the human, audit record with
+/// `layer: exec`). Blocks while a `confirm` waits for the human; an exec the rules settle alone
+/// is decided on the calling serving thread. The agent name is the identified program, else
+/// argv\[0\]'s basename.
+pub fn decide_in_process(gate: &InProcessGate, request: &ExecRequest) -> ExecVerdict {
+    let agent = request
+        .program
+        .clone()
+        .or_else(|| {
+            request
+                .argv
+                .first()
+                .map(|a| a.rsplit('/').next().unwrap_or(a).to_string())
+        })
+        .unwrap_or_else(|| "exec".into());
+    let req = GateRequest {
+        layer: Layer::Exec,
+        agent,
+        subject: Subject::Argv(request.argv_for_rules()),
+        cwd: request.cwd.clone(),
+        pid: request.pid,
+        env: request.env.iter().cloned().collect(),
+    };
+    let answer = gate.decide_blocking(req, || false);
+    match answer.decision {
+        WireDecision::Allow => ExecVerdict::Allow,
+        _ => ExecVerdict::Deny(answer.reason),
     }
 }
 

@@ -72,6 +72,11 @@ const PAGE: usize = 4096;
 /// unmapped page stops there (a short count), so this never fails a read that one page would
 /// not.
 const READ_PAGES: usize = 4;
+/// Pages read below the wanted one in the same call, as a second remote range: a shell builds
+/// argv and envp in heap memory just below the path string that is read first, so this saves
+/// a second `process_vm_readv` per exec. The kernel fills ranges in order and stops at the
+/// first unreadable page, so these never cost the wanted page.
+const BEHIND_PAGES: usize = 2;
 /// Most pages cached per exec (256 KiB); when full the cache starts over. An exec's argv and
 /// env strings sit in a handful of pages, but not in address order, so a page cache turns ~one
 /// read per string into ~one read per few pages.
@@ -96,6 +101,9 @@ thread_local! {
 pub(super) struct RemoteMem {
     pid: u32,
     pages: Pages,
+    /// `process_vm_readv` calls made (what the tests count).
+    #[cfg(test)]
+    reads: u32,
 }
 
 impl Drop for RemoteMem {
@@ -113,6 +121,8 @@ impl RemoteMem {
         RemoteMem {
             pid,
             pages: SPARE_PAGES.take(),
+            #[cfg(test)]
+            reads: 0,
         }
     }
 
@@ -120,22 +130,40 @@ impl RemoteMem {
     /// index.
     fn load(&mut self, page: u64) -> Result<usize, MemError> {
         let pages = &mut self.pages;
-        if pages.addrs.len() + READ_PAGES > MAX_PAGES {
+        if pages.addrs.len() + READ_PAGES + BEHIND_PAGES > MAX_PAGES {
             pages.addrs.clear();
         }
         let first = pages.addrs.len();
         let start = first * PAGE;
-        let end = start + READ_PAGES * PAGE;
+        let end = start + (READ_PAGES + BEHIND_PAGES) * PAGE;
         if pages.bytes.len() < end {
             pages.bytes.resize(end, 0);
         }
         let base = usize::try_from(page).map_err(|_| MemError::Unmapped(page))?;
-        let remote = [RemoteIoVec {
-            base,
-            len: READ_PAGES * PAGE,
-        }];
-        let mut local = [IoSliceMut::new(&mut pages.bytes[start..end])];
-        let n = match process_vm_readv(Pid::from_raw(self.pid as i32), &mut local, &remote) {
+        let behind = base.checked_sub(BEHIND_PAGES * PAGE).filter(|b| *b > 0);
+        let remote = [
+            RemoteIoVec {
+                base,
+                len: READ_PAGES * PAGE,
+            },
+            RemoteIoVec {
+                base: behind.unwrap_or(0),
+                len: BEHIND_PAGES * PAGE,
+            },
+        ];
+        let ranges = if behind.is_some() { 2 } else { 1 };
+        let (ahead, below) = pages.bytes[start..end].split_at_mut(READ_PAGES * PAGE);
+        let mut local = [IoSliceMut::new(ahead), IoSliceMut::new(below)];
+        #[cfg(test)]
+        {
+            self.reads += 1;
+        }
+        let read = process_vm_readv(
+            Pid::from_raw(self.pid as i32),
+            &mut local[..ranges],
+            &remote[..ranges],
+        );
+        let n = match read {
             Ok(n) => n,
             // Nothing readable at `page` (or at all: a task that has exited has no pages).
             Err(Errno::EFAULT) => return Err(MemError::Unmapped(page)),
@@ -149,8 +177,16 @@ impl RemoteMem {
         if n < PAGE {
             return Err(MemError::Unmapped(page));
         }
-        for index in 0..n / PAGE {
+        let ahead_pages = n.min(READ_PAGES * PAGE) / PAGE;
+        for index in 0..ahead_pages {
             pages.addrs.push(page.wrapping_add((index * PAGE) as u64));
+        }
+        // The pages below arrive only after all of the pages ahead, in their own range order.
+        if let Some(behind) = behind {
+            let below_pages = n.saturating_sub(READ_PAGES * PAGE) / PAGE;
+            for index in 0..below_pages {
+                pages.addrs.push((behind + index * PAGE) as u64);
+            }
         }
         Ok(first)
     }
@@ -187,6 +223,26 @@ impl RemoteMem {
             out.extend_from_slice(chunk);
             cursor += chunk.len() as u64;
         }
+    }
+
+    /// The start of the NUL-terminated string at `addr`: at most `buf.len()` bytes, copied into
+    /// `buf` (no allocation: envp holds dozens of strings of which few are wanted).
+    pub fn read_prefix<'b>(&mut self, addr: u64, buf: &'b mut [u8]) -> Result<&'b [u8], MemError> {
+        let mut filled = 0;
+        let mut cursor = addr;
+        while filled < buf.len() {
+            let chunk = self.bytes_at(cursor)?;
+            let take = chunk.len().min(buf.len() - filled);
+            let chunk = &chunk[..take];
+            if let Some(nul) = memchr::memchr(0, chunk) {
+                buf[filled..filled + nul].copy_from_slice(&chunk[..nul]);
+                return Ok(&buf[..filled + nul]);
+            }
+            buf[filled..filled + take].copy_from_slice(chunk);
+            filled += take;
+            cursor += take as u64;
+        }
+        Ok(&buf[..filled])
     }
 
     /// One pointer of `width` bytes (4 or 8, little-endian as on every ABI we filter).
@@ -269,6 +325,7 @@ pub(super) fn read_env(
         return Ok(found);
     }
     let longest = names.iter().map(String::len).max().unwrap_or(0) + 1;
+    let mut prefix_buf = vec![0u8; longest];
     for index in 0.. {
         if index == limits.max_env {
             note_truncated(notes);
@@ -278,8 +335,8 @@ pub(super) fn read_env(
         if ptr == 0 {
             break;
         }
-        let (prefix, _) = mem.read_cstring(ptr, longest)?;
-        let Some(eq) = memchr::memchr(b'=', &prefix) else {
+        let prefix = mem.read_prefix(ptr, &mut prefix_buf)?;
+        let Some(eq) = memchr::memchr(b'=', prefix) else {
             continue;
         };
         if !names.iter().any(|n| n.as_bytes() == &prefix[..eq]) {
@@ -427,6 +484,29 @@ mod tests {
         .unwrap();
         assert_eq!(argv, ["caf\u{fffd}"]);
         assert_eq!(notes, [ExecNote::NotUtf8]);
+    }
+
+    #[test]
+    fn one_read_brings_the_pages_below_the_first_string_too() {
+        // A shell's argv and envp strings sit in heap pages just below the path it execs.
+        let mut buf = vec![0u8; 6 * PAGE];
+        let base = (buf.as_ptr() as usize).next_multiple_of(PAGE) - buf.as_ptr() as usize;
+        let below = base + PAGE + 100;
+        let path = base + 2 * PAGE + 8;
+        buf[below..below + 4].copy_from_slice(b"git\0");
+        buf[path..path + 13].copy_from_slice(b"/usr/bin/git\0");
+        let mut mem = own_mem();
+        let at = |offset: usize| buf.as_ptr() as u64 + offset as u64;
+        let (first, _) = mem.read_cstring(at(path), 4096).unwrap();
+        let (second, _) = mem.read_cstring(at(below), 4096).unwrap();
+        assert_eq!(
+            (first.as_slice(), second.as_slice()),
+            (&b"/usr/bin/git"[..], &b"git"[..])
+        );
+        assert_eq!(mem.reads, 1, "the page below came with the first read");
+        let mut prefix = [0u8; 5];
+        assert_eq!(mem.read_prefix(at(path), &mut prefix).unwrap(), b"/usr/");
+        assert_eq!(mem.read_prefix(at(below), &mut prefix).unwrap(), b"git");
     }
 
     #[test]

@@ -1,14 +1,18 @@
-//! Answering notifications on an elastic set of threads (`exec-gate-N`) in the leader/followers
-//! pattern: one thread (the leader) polls the listener; when a notification arrives it hands the
-//! lead to an idle follower (or starts one) and then reads the exec, calls `decide` and answers
-//! it itself.
+//! Answering notifications on an elastic set of threads (`exec-gate-N`): one thread (the leader)
+//! polls the listener, receives each notification and reads, decides and answers it itself,
+//! then polls again. A second thread (the standby) watches it: when the leader has spent more
+//! than a [`TICK`] on one notification (its `decide` waits for the human on a `confirm`, or a
+//! read hangs on a dead filesystem) the standby takes the lead, a follower (or a new thread)
+//! becomes the standby, and the old leader finishes its answer and becomes a follower.
 //!
-//! Why: the thread the kernel wakes is the one that answers, so an exec costs one wake-up of
-//! overwatch (on the exec'ing task's CPU with `SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP`) rather
-//! than a receiver waking a worker; and `decide` blocks while a `confirm` waits for the human,
-//! but the lead has been handed over before, so a held exec in one process never delays execs
-//! elsewhere in the tree (up to [`ExecGateConfig::max_workers`] threads; beyond that new execs
-//! wait in the kernel until one is answered).
+//! Why: an exec then costs one wake-up of overwatch, the leader's (on the exec'ing task's CPU
+//! with `SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP`), and no hand-over between threads. Handing the
+//! lead to a follower before every answer (the leader/followers pattern this replaced) cost a
+//! second wake-up and a second `poll` per exec. The standby ticks only while execs arrive and
+//! sleeps after [`DORMANT_AFTER_TICKS`] quiet ticks, so an idle session costs nothing. A held
+//! exec in one process still never stops execs elsewhere in the tree: they wait at most about
+//! two ticks (20 ms), once per held exec (up to [`ExecGateConfig::max_workers`] threads; beyond
+//! that new execs wait in the kernel until one is answered).
 //!
 //! Lifetime: serving continues after the agent exits, for as long as any process of the tree
 //! (e.g. a detached daemon such as Codex's `app-server`) still carries the filter: the
@@ -181,9 +185,10 @@ impl ServeHandle {
         let mut pool = shared.pool();
         pool.closing = true;
         shared.promote.notify_all();
+        shared.watch.notify_all();
         // Wakes the leader's poll; it receives nothing more once it sees `closing`.
         let _ = nix::unistd::write(&stop, b"x");
-        while pool.leading {
+        while pool.polling {
             pool = shared
                 .changed
                 .wait(pool)
@@ -206,9 +211,12 @@ struct Shared {
     on_event: Box<OnEvent>,
     counters: Arc<Counters>,
     pool: Mutex<Pool>,
-    /// Notified when the leader hands over (one follower takes the lead) or serving closes.
+    /// Notified when the standby became the leader (a follower becomes the standby) or serving
+    /// closes.
     promote: Condvar,
-    /// Notified when the leader stops leading or a thread exits ([`ServeHandle`] waits on it).
+    /// Wakes the standby: the first notification after it went dormant, or serving closes.
+    watch: Condvar,
+    /// Notified when the leader stops polling or a thread exits ([`ServeHandle`] waits on it).
     changed: Condvar,
     attempts: Mutex<VecDeque<(Instant, Attempt, ExecVerdict)>>,
 }
@@ -240,15 +248,39 @@ const UNKNOWN_FILE: FileId = (0, 0);
 /// Most remembered attempts.
 const ATTEMPT_CAPACITY: usize = 64;
 
-/// The serving threads (leader/followers): at most one leads, i.e. polls and receives.
+/// How long the leader may answer one notification before the standby takes the lead from it
+/// (a `decide` waiting for a human, a read of a hung filesystem). The standby looks every tick,
+/// so other execs of the tree wait at most about two ticks behind a held one.
+const TICK: Duration = Duration::from_millis(10);
+/// Quiet ticks (no notification) after which the standby stops looking until the leader wakes
+/// it with the next notification: an idle session costs no wake-ups.
+const DORMANT_AFTER_TICKS: u32 = 50;
+/// Followers kept waiting beyond the standby; more end.
+const SPARE_FOLLOWERS: usize = 1;
+
+/// The serving threads: one leader, at most one standby, followers, and displaced leaders still
+/// answering (held) notifications.
 #[derive(Default)]
 struct Pool {
-    /// A thread is polling the listener.
-    leading: bool,
-    /// Followers waiting to lead.
+    /// Token of the thread that leads (0 once serving ends).
+    leader: u64,
+    /// The leader is polling or receiving; [`ServeHandle::stop`] waits until it is not.
+    polling: bool,
+    /// Number (in [`Pool::received`] order) of the notification the leader is answering; 0
+    /// while it polls.
+    busy: u64,
+    /// Notifications received so far.
+    received: u64,
+    /// A thread is the standby.
+    standby: bool,
+    /// The standby waits without ticking until the leader's next notification.
+    dormant: bool,
+    /// Followers waiting to become the standby.
     idle: usize,
-    /// Serving threads alive (leader, followers, and threads answering).
+    /// Serving threads alive (all roles).
     threads: usize,
+    /// Last thread token handed out.
+    tokens: u64,
     /// Serving has ended: nobody leads again.
     closing: bool,
 }
@@ -270,11 +302,17 @@ impl Shared {
             return None;
         }
         let now = Instant::now();
+        let fresh = |at: &Instant| now.duration_since(*at) <= ATTEMPT_WINDOW;
         let mut attempts = self.attempts();
-        attempts.retain(|(at, _, _)| now.duration_since(*at) <= ATTEMPT_WINDOW);
+        // Remembered in time order (nearly: threads race to push), so the expired ones are at
+        // the front; the search below checks the time of what it finds anyway.
+        while attempts.front().is_some_and(|(at, _, _)| !fresh(at)) {
+            attempts.pop_front();
+        }
         attempts
             .iter()
-            .find(|(_, a, _)| a == attempt)
+            .rev()
+            .find(|(at, a, _)| a == attempt && fresh(at))
             .map(|(_, _, v)| v.clone())
     }
 
@@ -304,6 +342,7 @@ pub fn serve(
     // Only a scheduling hint (Linux ≥ 6.6): without it every exec still works, a little slower.
     let _ = sys::notif_set_sync_wake_up(fd.as_fd());
     let counters = Arc::new(Counters::default());
+    let standby = config.max_workers >= 2;
     let shared = Arc::new(Shared {
         listener: fd,
         stop: stop_read,
@@ -312,17 +351,25 @@ pub fn serve(
         on_event: Box::new(on_event),
         counters: Arc::clone(&counters),
         pool: Mutex::new(Pool {
-            threads: 1,
+            leader: 1,
+            standby,
+            dormant: true,
+            threads: 1 + usize::from(standby),
+            tokens: 1 + u64::from(standby),
             ..Pool::default()
         }),
         promote: Condvar::new(),
+        watch: Condvar::new(),
         changed: Condvar::new(),
         attempts: Mutex::new(VecDeque::new()),
     });
-    let first = Arc::clone(&shared);
-    thread::Builder::new()
-        .name("exec-gate-1".into())
-        .spawn(move || serve_loop(&first))?;
+    spawn_thread(&shared, 1, Role::Leader)?;
+    if standby && spawn_thread(&shared, 2, Role::Standby).is_err() {
+        // Serving works without one; a held exec then delays the others until it is answered.
+        let mut pool = shared.pool();
+        pool.threads -= 1;
+        pool.standby = false;
+    }
     Ok(ServeHandle {
         stop: stop_write,
         counters,
@@ -349,55 +396,189 @@ impl Drop for ThreadExit<'_> {
     }
 }
 
-/// One serving thread: waits to lead, leads until a notification arrives, hands the lead to a
-/// follower (or a new thread) and answers the notification itself.
-///
-/// Why leader/followers: the thread the kernel wakes answers, so an exec costs one wake-up
-/// (with `SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP`, on the exec'ing task's CPU) instead of a
-/// receiver waking a worker; and since the lead is handed over before anything that can block
-/// (reading the task, `stat` on a hung filesystem, a `decide` waiting for the human), a held
-/// exec never delays execs elsewhere in the tree (up to [`ExecGateConfig::max_workers`] threads;
-/// beyond that new execs wait in the kernel until one is answered).
-fn serve_loop(shared: &Arc<Shared>) {
+/// What a serving thread does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Polls the listener and answers what it receives itself.
+    Leader,
+    /// Watches the leader and takes the lead when it is stuck on one notification.
+    Standby,
+    /// Waits to become the standby.
+    Follower,
+}
+
+/// Starts serving thread number `token` in `role` (the caller has counted it in
+/// [`Pool::threads`]).
+fn spawn_thread(shared: &Arc<Shared>, token: u64, role: Role) -> std::io::Result<()> {
+    let shared = Arc::clone(shared);
+    thread::Builder::new()
+        .name(format!("exec-gate-{token}"))
+        .spawn(move || serve_loop(&shared, token, role))
+        .map(drop)
+}
+
+/// One serving thread, changing role as the pool needs (see the module doc).
+fn serve_loop(shared: &Arc<Shared>, me: u64, mut role: Role) {
     let _exit = ThreadExit(shared);
     loop {
-        let mut pool = shared.pool();
-        loop {
-            if pool.closing {
-                return;
-            }
-            if !pool.leading {
-                pool.leading = true;
-                break;
-            }
-            pool.idle += 1;
-            pool = shared
-                .promote
-                .wait(pool)
-                .unwrap_or_else(PoisonError::into_inner);
-            pool.idle -= 1;
-        }
-        drop(pool);
-        let notif = match lead(shared) {
-            Received::Notification(notif) => notif,
-            Received::End(event) => {
-                let mut pool = shared.pool();
-                pool.closing = true;
-                pool.leading = false;
-                drop(pool);
-                shared.promote.notify_all();
-                shared.changed.notify_all();
-                if let Some(event) = event {
-                    (shared.on_event)(event);
-                }
-                return;
-            }
+        let next = match role {
+            Role::Leader => lead_once(shared, me),
+            Role::Standby => stand_by(shared, me),
+            Role::Follower => follow(shared),
         };
-        let received = Instant::now();
-        shared.counters.received.fetch_add(1, Ordering::SeqCst);
-        hand_over_lead(shared);
-        answer(shared, &notif, received);
+        match next {
+            Some(next) => role = next,
+            None => return,
+        }
     }
+}
+
+/// As the leader: polls until one notification arrives and answers it, unless serving ends
+/// (`None`). Returns [`Role::Follower`] if the standby took the lead meanwhile.
+fn lead_once(shared: &Arc<Shared>, me: u64) -> Option<Role> {
+    let mut pool = shared.pool();
+    if pool.closing {
+        return None;
+    }
+    if pool.leader != me {
+        return Some(Role::Follower);
+    }
+    pool.polling = true;
+    drop(pool);
+    let notif = match lead(shared) {
+        Received::Notification(notif) => notif,
+        Received::End(event) => {
+            let mut pool = shared.pool();
+            pool.closing = true;
+            pool.polling = false;
+            pool.leader = 0;
+            drop(pool);
+            shared.promote.notify_all();
+            shared.watch.notify_all();
+            shared.changed.notify_all();
+            if let Some(event) = event {
+                (shared.on_event)(event);
+            }
+            return None;
+        }
+    };
+    let received = Instant::now();
+    shared.counters.received.fetch_add(1, Ordering::SeqCst);
+    let mut pool = shared.pool();
+    pool.polling = false;
+    pool.received += 1;
+    pool.busy = pool.received;
+    let (wake_standby, stopping) = (pool.dormant, pool.closing);
+    pool.dormant = false;
+    drop(pool);
+    // Each wake-up is a system call even with nobody waiting: only when someone may be.
+    if wake_standby {
+        shared.watch.notify_one();
+    }
+    if stopping {
+        shared.changed.notify_all();
+    }
+    answer(shared, &notif, received);
+    let mut pool = shared.pool();
+    if pool.leader == me {
+        pool.busy = 0;
+        Some(Role::Leader)
+    } else {
+        Some(Role::Follower)
+    }
+}
+
+/// As the standby: looks at the leader every [`TICK`] while execs arrive (and not at all after
+/// [`DORMANT_AFTER_TICKS`] quiet ticks, until the leader wakes it), and takes the lead when the
+/// leader has been answering the same notification for a tick or more. `None` when serving ends.
+fn stand_by(shared: &Arc<Shared>, me: u64) -> Option<Role> {
+    let mut pool = shared.pool();
+    let mut seen = (pool.busy, Instant::now());
+    let mut last_received = pool.received;
+    let mut quiet = 0u32;
+    loop {
+        if pool.closing {
+            pool.standby = false;
+            return None;
+        }
+        pool = if pool.dormant {
+            shared
+                .watch
+                .wait(pool)
+                .unwrap_or_else(PoisonError::into_inner)
+        } else {
+            shared
+                .watch
+                .wait_timeout(pool, TICK)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0
+        };
+        if pool.closing {
+            continue;
+        }
+        let now = Instant::now();
+        if pool.busy == 0 || pool.busy != seen.0 {
+            seen = (pool.busy, now);
+        } else if now.duration_since(seen.1) >= TICK && pool.leader != 0 {
+            // The leader is held (a human is deciding, or a read hangs): lead instead, so
+            // other execs of the tree are answered meanwhile. It ends its answer as a follower.
+            pool.leader = me;
+            pool.busy = 0;
+            pool.standby = false;
+            let spawn = if pool.idle == 0 && pool.threads < shared.config.max_workers {
+                pool.threads += 1;
+                pool.tokens += 1;
+                Some(pool.tokens)
+            } else {
+                None
+            };
+            drop(pool);
+            match spawn {
+                Some(token) => {
+                    if spawn_thread(shared, token, Role::Follower).is_err() {
+                        // Out of threads: a thread that finishes answering stands by instead.
+                        shared.pool().threads -= 1;
+                        shared.changed.notify_all();
+                    }
+                }
+                None => shared.promote.notify_one(),
+            }
+            return Some(Role::Leader);
+        }
+        if pool.received == last_received && pool.busy == 0 {
+            quiet += 1;
+            if quiet >= DORMANT_AFTER_TICKS {
+                pool.dormant = true;
+                quiet = 0;
+            }
+        } else {
+            quiet = 0;
+            last_received = pool.received;
+        }
+    }
+}
+
+/// As a follower: waits until there is no standby and becomes it. `None` when serving ends, or
+/// when enough threads are spare already (this one ends).
+fn follow(shared: &Shared) -> Option<Role> {
+    let mut pool = shared.pool();
+    if pool.standby && pool.idle >= SPARE_FOLLOWERS {
+        return None;
+    }
+    pool.idle += 1;
+    while !pool.closing && pool.standby {
+        pool = shared
+            .promote
+            .wait(pool)
+            .unwrap_or_else(PoisonError::into_inner);
+    }
+    pool.idle -= 1;
+    if pool.closing {
+        return None;
+    }
+    pool.standby = true;
+    pool.dormant = false;
+    Some(Role::Standby)
 }
 
 /// Polls the listener and the stop pipe until a notification is received or serving ends.
@@ -435,33 +616,6 @@ fn lead(shared: &Shared) -> Received {
         } else if listener.intersects(PollFlags::POLLHUP | PollFlags::POLLERR) {
             return Received::End(Some(ExecEvent::TreeExited));
         }
-    }
-}
-
-/// Gives up the lead: wakes an idle follower, or starts a thread when none is idle and the
-/// limit allows. At the limit nobody leads until a thread finishes answering.
-fn hand_over_lead(shared: &Arc<Shared>) {
-    let mut pool = shared.pool();
-    pool.leading = false;
-    if pool.idle > 0 {
-        drop(pool);
-        shared.promote.notify_one();
-        return;
-    }
-    if pool.closing || pool.threads >= shared.config.max_workers.max(1) {
-        return;
-    }
-    pool.threads += 1;
-    let index = pool.threads;
-    drop(pool);
-    let follower = Arc::clone(shared);
-    let spawned = thread::Builder::new()
-        .name(format!("exec-gate-{index}"))
-        .spawn(move || serve_loop(&follower));
-    if spawned.is_err() {
-        // Out of threads: this one leads again once it has answered.
-        shared.pool().threads -= 1;
-        shared.changed.notify_all();
     }
 }
 
