@@ -42,13 +42,20 @@ median_ms() { # command...
   printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.2f ms median (p90 %.2f ms, n=%d)\n", a[int((NR+1)/2)]/1000, a[int(NR*0.9)]/1000, NR}'
 }
 
-for cmd in "git status" "kubectl delete ns payments" "sudo bash -c 'rm -rf ~/work' && echo cm0gLXJmIH4v | base64 -d | sh"; do
-  if command -v hyperfine >/dev/null; then
-    hyperfine -N --warmup 10 --runs "$RUNS" -i "$BIN check --command \"$cmd\""
-  else
+CMDS=("git status" "kubectl delete ns payments" "sudo bash -c 'rm -rf ~/work' && echo cm0gLXJmIH4v | base64 -d | sh")
+if command -v hyperfine >/dev/null; then
+  # One hyperfine run, the floor (`/bin/true`) and every command interleaved round by round is
+  # not possible; running them back to back in one invocation keeps them in the same minute.
+  # The target is a median, so report hyperfine's median (CSV column 4), not its mean.
+  args=(/bin/true)
+  for cmd in "${CMDS[@]}"; do args+=("$BIN check --command \"$cmd\""); done
+  hyperfine -N --warmup 20 --runs "$RUNS" -i --export-csv "$ROOT/times.csv" "${args[@]}" >/dev/null 2>&1
+  awk -F, 'NR > 1 {c = $1; gsub(/"/, "", c); sub(/.*check --command /, "check ", c); printf "%-70s %.2f ms median (mean %.2f, n='"$RUNS"')\n", c, $4 * 1000, $2 * 1000}' "$ROOT/times.csv"
+else
+  for cmd in "${CMDS[@]}"; do
     printf '%-70s ' "overwatch check --command '$cmd'"
     median_ms "$BIN" check --command "$cmd"
-  fi
-done
-printf '%-70s ' "spawn floor: true"
-median_ms true
+  done
+  printf '%-70s ' "spawn floor: true"
+  median_ms true
+fi

@@ -205,22 +205,22 @@ impl Glob {
     /// Translates a glob to a (lazily compiled) regex. Errors name the glob; an unbalanced
     /// `{` is the only way to get one.
     pub fn new(src: &str) -> Result<Glob, String> {
-        let mut re = String::from("^");
-        let chars: Vec<char> = src.chars().collect();
-        let mut i = 0;
+        // Built-in packs carry ~70 globs, translated at every start of a short-lived process:
+        // one pass over the characters into one preallocated string.
+        let mut re = String::with_capacity(src.len() * 2 + 2);
+        re.push('^');
+        let mut chars = src.chars().peekable();
         let mut in_alt = false;
-        while i < chars.len() {
-            let c = chars[i];
+        while let Some(c) = chars.next() {
             match c {
-                '*' if chars.get(i + 1) == Some(&'*') => {
-                    if chars.get(i + 2) == Some(&'/') {
+                '*' if chars.peek() == Some(&'*') => {
+                    chars.next();
+                    if chars.peek() == Some(&'/') {
+                        chars.next();
                         re.push_str("(?:.*/)?");
-                        i += 3;
-                        continue;
+                    } else {
+                        re.push_str(".*");
                     }
-                    re.push_str(".*");
-                    i += 2;
-                    continue;
                 }
                 '*' => re.push_str("[^/]*"),
                 '?' => re.push_str("[^/]"),
@@ -236,19 +236,17 @@ impl Glob {
                 _ if c.is_alphanumeric() || c == '/' || c == '_' || c == '-' => re.push(c),
                 _ => {
                     let mut buf = [0u8; 4];
-                    re.push_str(&regex::escape(c.encode_utf8(&mut buf)));
+                    regex_syntax::escape_into(c.encode_utf8(&mut buf), &mut re);
                 }
             }
-            i += 1;
         }
         re.push('$');
         if in_alt {
             return Err(format!("glob `{src}`: unclosed `{{`"));
         }
-        let re = LazyRegex::new(&re);
         Ok(Glob {
             src: src.to_string(),
-            re,
+            re: LazyRegex::new(re),
             basename_only: !src.contains('/'),
         })
     }
@@ -916,5 +914,20 @@ mod tests {
                 .map(|g| g.matches(Path::new("/home/a/p/id_x"), home, proj))
                 .unwrap_or(true)
         );
+    }
+
+    #[test]
+    fn glob_translations() {
+        let re = |g: &str| Glob::new(g).map(|g| g.re.src);
+        assert_eq!(
+            re("**/*.tfstate").as_deref(),
+            Ok(r"^(?:.*/)?[^/]*\.tfstate$")
+        );
+        assert_eq!(re("a/**").as_deref(), Ok(r"^a/.*$"));
+        assert_eq!(re("~/.ssh/id_?").as_deref(), Ok(r"^\~/\.ssh/id_[^/]$"));
+        assert_eq!(re("*.{pem,key}").as_deref(), Ok(r"^[^/]*\.(?:pem|key)$"));
+        assert_eq!(re("a+b(c)").as_deref(), Ok(r"^a\+b\(c\)$"));
+        assert_eq!(re("é,}").as_deref(), Ok("^é,\\}$"));
+        assert!(re("*.{pem").is_err());
     }
 }
