@@ -36,6 +36,8 @@ pub fn pack_error(e: LoadError) -> ExitCode {
 
 /// Runs `overwatch check`.
 pub fn main(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    // One command, then exit: see `short_lived_process`.
+    crate::rules::matcher::short_lived_process();
     let input = match (&args.command, args.argv.is_empty()) {
         (Some(s), true) => CommandInput::Shell(s.clone()),
         (None, false) => CommandInput::Argv(args.argv.clone()),

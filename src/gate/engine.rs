@@ -167,6 +167,8 @@ pub const ENV_RULES: &str = "OVERWATCH_RULES";
 /// Loads the rule engine for a hook or shim process (standard layers for the process's cwd plus
 /// [`ENV_RULES`]).
 pub fn load_standalone() -> anyhow::Result<Box<dyn Evaluator>> {
+    // A hook or shim without a session evaluates one command and exits.
+    crate::rules::matcher::short_lived_process();
     let cwd = std::env::current_dir().context("reading the current directory")?;
     let home = dirs::home_dir().context("finding the home directory")?;
     let team: Vec<PathBuf> = std::env::var_os(ENV_RULES)

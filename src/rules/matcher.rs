@@ -26,6 +26,18 @@ use super::target::{self, option_text};
 use super::unwrap::Invocation;
 use super::{EvalEnv, Target};
 
+/// Set by [`short_lived_process`].
+static SHORT_LIVED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Tells the rule engine this process evaluates a command or two and exits (`overwatch check`,
+/// a hook or PATH shim without a session): rule regexes then match with the PikeVM alone, not
+/// the lazy DFA, which pays for itself only over many searches — its states are built during
+/// the first searches (~0.5M instructions for a pattern with Unicode classes, measured with
+/// callgrind). Same matches either way; call it before the first evaluation.
+pub fn short_lived_process() {
+    SHORT_LIVED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// A regex compiled on first use, without a full DFA.
 ///
 /// `fancy-regex` (through syntect) turns on regex-automata's `dfa-build`, and with it the
@@ -70,13 +82,16 @@ impl LazyRegex {
     /// Errors are regex-syntax's message for a syntax error (its last line names the problem,
     /// e.g. `error: unclosed group`), else the builder's.
     fn build(src: &str) -> Result<Regex, String> {
-        Regex::builder()
-            .configure(Regex::config().dfa(false))
-            .build(src)
-            .map_err(|e| {
-                e.syntax_error()
-                    .map_or_else(|| e.to_string(), ToString::to_string)
-            })
+        LazyRegex::build_with(src, !SHORT_LIVED.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// [`LazyRegex::build`], with or without the lazy DFA (`hybrid`).
+    fn build_with(src: &str, hybrid: bool) -> Result<Regex, String> {
+        let config = Regex::config().dfa(false).hybrid(hybrid);
+        Regex::builder().configure(config).build(src).map_err(|e| {
+            e.syntax_error()
+                .map_or_else(|| e.to_string(), ToString::to_string)
+        })
     }
 
     /// Compiles now, returning the regex error text (see [`LazyRegex::build`]).
@@ -914,6 +929,44 @@ mod tests {
                 .map(|g| g.matches(Path::new("/home/a/p/id_x"), home, proj))
                 .unwrap_or(true)
         );
+    }
+
+    #[test]
+    fn short_lived_regexes_match_like_long_lived_ones() {
+        // `short_lived_process` drops the lazy DFA: every built-in pattern must give the same
+        // answer on every corpus line and word either way.
+        let corpus = include_str!("../../tests/data/commands.tsv");
+        let haystacks: Vec<&str> = corpus
+            .lines()
+            .filter_map(|l| l.splitn(3, '\t').nth(2))
+            .flat_map(|c| std::iter::once(c).chain(c.split_whitespace()))
+            .chain(["", "é", "kubectl get secret x -o yaml", "DROP TABLE t;"])
+            .collect();
+        let mut patterns = 0;
+        for pack in super::super::pack::BUILTIN {
+            let file = super::super::pack::parse_pack(&super::super::pack::PackSource::inline(
+                pack.name, pack.text,
+            ))
+            .unwrap_or_else(|e| panic!("{e}"));
+            for r in file.rules {
+                let sources = r
+                    .args
+                    .iter()
+                    .chain(&r.not_args)
+                    .chain(&r.stdin)
+                    .chain(&r.regex)
+                    .map(|s| s.get_ref().clone());
+                for src in sources {
+                    let lazy = LazyRegex::build_with(&src, true).unwrap();
+                    let pike = LazyRegex::build_with(&src, false).unwrap();
+                    for h in &haystacks {
+                        assert_eq!(lazy.is_match(h), pike.is_match(h), "{src} on {h:?}");
+                    }
+                    patterns += 1;
+                }
+            }
+        }
+        assert!(patterns > 40, "{patterns}");
     }
 
     #[test]
