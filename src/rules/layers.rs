@@ -387,8 +387,11 @@ fn subcommand_alternatives(written: &[String]) -> Vec<Vec<String>> {
 /// decoding and compiling all of them was most of its start-up).
 #[derive(Debug)]
 pub struct LazyRule {
+    /// As [`Rule::id`].
     pub id: String,
+    /// The pack's name.
     pub pack: String,
+    /// The layer the pack was loaded in.
     pub layer: Layer,
     /// Program names, lowercase (`*` globs allowed), as in [`Rule::programs`].
     pub programs: Vec<String>,

@@ -242,7 +242,9 @@ pub type StubbedPack = PackFile<RuleStub, ProgramStub>;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProgramStub {
+    /// The program's name as written (lowercased when filed).
     pub name: String,
+    /// Other names that run the same program.
     #[serde(default)]
     pub aliases: Vec<String>,
     /// `[offset, length]` in bytes into [`CompiledForm::bodies`].
@@ -265,11 +267,15 @@ pub fn decode_program(body: &[u8]) -> Result<ProgramSpec, String> {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleStub {
+    /// The rule's id (`pack.name`).
     pub id: String,
+    /// As [`RuleSpec::program`].
     #[serde(default)]
     pub program: Vec<String>,
+    /// As [`RuleSpec::subcommand`] (only the first position is indexed).
     #[serde(default)]
     pub subcommand: Vec<String>,
+    /// The action as written (before `[overrides]`).
     pub action: Decision,
     /// `[offset, length]` in bytes into [`CompiledForm::bodies`].
     pub body: [usize; 2],
