@@ -136,7 +136,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub scrub_env: bool,
     /// Do not record this session (by default the screen, decisions and diffs are recorded,
-    /// redacted, in $XDG_STATE_HOME/overwatch/sessions/<id>/).
+    /// redacted, in $XDG_STATE_HOME/overwatch/sessions/`<id>`/).
     #[arg(long, conflicts_with = "record")]
     pub no_record: bool,
     /// Write the asciicast here instead of the session dir (events and audit stay there).

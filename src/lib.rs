@@ -23,7 +23,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// Runs the CLI: dispatches on argv[0] (a PATH shim link) or the subcommand. Errors print
+/// Runs the CLI: dispatches on `argv[0]` (a PATH shim link) or the subcommand. Errors print
 /// "overwatch: …" and exit 2.
 pub fn main() -> ExitCode {
     // Invoked under a guarded program's name (a PATH shim link): act as the shim.

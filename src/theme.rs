@@ -1,7 +1,7 @@
 //! Themes: every colour the UI draws comes from here, including the tier colours (production must
 //! stand out in every theme). Built-in themes are the files in `themes/`, embedded in the binary;
 //! user themes live in `~/.config/overwatch/themes/NAME.toml` and override a built-in of the same
-//! name. `NO_COLOR` (https://no-color.org) selects a monochrome theme that marks tiers with bold
+//! name. `NO_COLOR` (<https://no-color.org>) selects a monochrome theme that marks tiers with bold
 //! and reverse video instead of colour.
 
 use std::path::{Path, PathBuf};

@@ -313,7 +313,7 @@ pub struct Keymap {
 }
 
 impl Keymap {
-    /// The built-in keymap ([`BUILTIN`]) with the given prefix key (default `Ctrl-]`, see
+    /// The built-in keymap (`BUILTIN`) with the given prefix key (default `Ctrl-]`, see
     /// `overwatch run --help`).
     pub fn new(prefix: KeySpec) -> Self {
         let bindings = BUILTIN

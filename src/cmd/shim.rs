@@ -1,5 +1,5 @@
 //! The PATH shim entry: `overwatch shim PROGRAM ARGS…`, or the binary invoked under a guarded
-//! program's name (argv[0] dispatch in main.rs).
+//! program's name (`argv[0]` dispatch in main.rs).
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -100,7 +100,7 @@ pub struct KeywordMatch {
     pub keyword: String,
 }
 
-/// Splits a value into lowercase words (see [`PRODUCTION_WORDS`] for the boundaries).
+/// Splits a value into lowercase words (see `PRODUCTION_WORDS` for the boundaries).
 pub fn words(value: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();

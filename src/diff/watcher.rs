@@ -1,5 +1,5 @@
 //! The workspace watcher thread: notify (inotify on Linux) on the workspace, debounced here, then
-//! handed to the [`Worker`] that turns file-system events into [`DiffEvent`]s.
+//! handed to the `Worker` that turns file-system events into [`DiffEvent`]s.
 //!
 //! Debounce: the worker blocks on its input channel; the first event opens a window of
 //! `DiffOptions::debounce`; everything that arrives within it is one batch. notify-debouncer-full

@@ -112,7 +112,7 @@ pub fn find_real(
         })
 }
 
-/// Runs the shim for `program` with `args` (argv without argv[0]): asks, then execs the real
+/// Runs the shim for `program` with `args` (argv without `argv[0]`): asks, then execs the real
 /// program (never returns on success) or returns the exit code after printing the reason.
 pub fn run(
     program: &str,

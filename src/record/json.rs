@@ -22,7 +22,7 @@ fn next_escape(bytes: &[u8], from: usize) -> Option<usize> {
 }
 
 /// Appends `text` to `out` as a quoted JSON string, exactly as `serde_json::to_string` would: runs
-/// of bytes that need no escape are found by [`next_escape`] and copied whole. Only ASCII bytes are
+/// of bytes that need no escape are found by `next_escape` and copied whole. Only ASCII bytes are
 /// escaped, so runs end on character boundaries and `out` stays UTF-8.
 pub fn push_json_string(out: &mut Vec<u8>, text: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";

@@ -94,7 +94,7 @@ impl LazyRegex {
         })
     }
 
-    /// Compiles now, returning the regex error text (see [`LazyRegex::build`]).
+    /// Compiles now, returning the regex error text (see `LazyRegex::build`).
     pub fn validate(&self) -> Result<(), String> {
         let r = LazyRegex::build(&self.src)?;
         let _ = self.cell.set(Some(r));

@@ -31,7 +31,7 @@ pub struct Finding {
 /// Errors building a [`Redactor`].
 #[derive(Debug, thiserror::Error)]
 pub enum SecretsError {
-    /// A built-in rule failed to compile (a bug in [`rules::RULES`]).
+    /// A built-in rule failed to compile (a bug in `rules::RULES`).
     #[error("compiling secret rule {id}: {source}")]
     Rule {
         /// The rule id.

@@ -3,7 +3,7 @@
 //!
 //! Wire protocol (one connection, shim → overwatch):
 //! - `L` with the listener fd in an `SCM_RIGHTS` control message, or
-//! - `R<refusal>\n` where `<refusal>` is [`Refusal::encode`] (the kernel refused the filter);
+//! - `R<refusal>\n` where `<refusal>` is `Refusal::encode` (the kernel refused the filter);
 //!
 //! then overwatch → shim: `A` (ack). The shim execs the agent only after the ack, and exits
 //! with an error if none comes, so the agent never runs unguarded by accident.

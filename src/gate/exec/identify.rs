@@ -11,7 +11,7 @@
 //!
 //! The exec'd file's digest is cached by `(st_dev, st_ino, size, mtime, ctime)`, like git's
 //! index: a write changes `ctime`, which user space cannot set back. A file whose `ctime` is
-//! within [`RACY_WINDOW`] of the hash is not cached (a write in the same timestamp tick would
+//! within `RACY_WINDOW` of the hash is not cached (a write in the same timestamp tick would
 //! leave the stamp unchanged: git's "racily clean" entries).
 //!
 //! **Invariant:** a program is identified only by identity (same inode) or identical bytes,

@@ -1,7 +1,7 @@
 //! Answering notifications on an elastic set of threads (`exec-gate-N`): one thread (the leader)
 //! polls the listener, receives each notification and reads, decides and answers it itself,
 //! then polls again. A second thread (the standby) watches it: when the leader has spent more
-//! than a [`TICK`] on one notification (its `decide` waits for the human on a `confirm`, or a
+//! than a `TICK` on one notification (its `decide` waits for the human on a `confirm`, or a
 //! read hangs on a dead filesystem) the standby takes the lead, a follower (or a new thread)
 //! becomes the standby, and the old leader finishes its answer and becomes a follower.
 //!
@@ -9,7 +9,7 @@
 //! with `SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP`), and no hand-over between threads. Handing the
 //! lead to a follower before every answer (the leader/followers pattern this replaced) cost a
 //! second wake-up and a second `poll` per exec. The standby ticks only while execs arrive and
-//! sleeps after [`DORMANT_AFTER_TICKS`] quiet ticks, so an idle session costs nothing. A held
+//! sleeps after `DORMANT_AFTER_TICKS` quiet ticks, so an idle session costs nothing. A held
 //! exec in one process still never stops execs elsewhere in the tree: they wait at most about
 //! two ticks (20 ms), once per held exec (up to [`ExecGateConfig::max_workers`] threads; beyond
 //! that new execs wait in the kernel until one is answered).
