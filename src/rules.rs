@@ -420,7 +420,11 @@ impl Engine {
             || c.programs.contains_key(name)
             || match self.inner.index.get() {
                 Some(index) => index.programs.contains_key(name),
-                None => c.rules.iter().any(|r| r.programs.iter().any(|p| p == name)),
+                // The index files literal names only; a glob-named program is not a name.
+                None => c
+                    .rules
+                    .iter()
+                    .any(|r| r.programs.iter().any(|p| p == name && !p.contains('*'))),
             }
     }
 

@@ -201,18 +201,7 @@ fn add_program(c: &mut Compiled, name: &str, aliases: &[String], part: ProgramPa
     for a in aliases {
         c.aliases.insert(a.to_ascii_lowercase(), name.clone());
     }
-    match c.programs.get_mut(&name) {
-        Some(program) => program.parts.push(part),
-        None => {
-            c.programs.insert(
-                name,
-                LazyProgram {
-                    parts: vec![part],
-                    spec: OnceLock::new(),
-                },
-            );
-        }
-    }
+    c.programs.entry(name).or_default().parts.push(part);
 }
 
 /// An `[overrides]` entry waiting to be applied once every pack is compiled.
@@ -371,13 +360,14 @@ fn rule_from_spec(
 
 /// `subcommand = ["delete|del", "pod"]` → alternatives per position, lowercase.
 fn subcommand_alternatives(written: &[String]) -> Vec<Vec<String>> {
+    written.iter().map(|s| alternatives(s)).collect()
+}
+
+/// One position of a `subcommand` list: `"delete|del"` → `["delete", "del"]`, lowercase.
+fn alternatives(written: &str) -> Vec<String> {
     written
-        .iter()
-        .map(|s| {
-            s.split('|')
-                .map(|a| a.trim().to_ascii_lowercase())
-                .collect()
-        })
+        .split('|')
+        .map(|a| a.trim().to_ascii_lowercase())
         .collect()
 }
 
@@ -431,7 +421,7 @@ impl LazyRule {
         LazyRule {
             body: pack::body_at(stub.body, bodies),
             programs: lower_all(stub.program),
-            first_subcommand: subcommand_alternatives(&stub.subcommand).into_iter().next(),
+            first_subcommand: stub.subcommand.first().map(|s| alternatives(s)),
             id: stub.id,
             pack: pack_name.to_owned(),
             layer,
@@ -452,6 +442,15 @@ impl LazyRule {
                 Some(Box::new(rule))
             })
             .as_deref()
+    }
+
+    /// The literal alternatives the rule is filed under for the first positional word (see
+    /// `matcher::Index`); `None` when it is a candidate whatever that word is (no first
+    /// subcommand, or one with a `*` glob).
+    pub fn literal_first_subcommand(&self) -> Option<&[String]> {
+        self.first_subcommand
+            .as_deref()
+            .filter(|alts| alts.iter().all(|a| !a.contains('*')))
     }
 
     /// Sets the effective action (an `[overrides]` entry).

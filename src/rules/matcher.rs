@@ -786,8 +786,8 @@ impl Index {
                     Some(b) => b,
                     None => idx.programs.entry(p.clone()).or_default(),
                 };
-                match &r.first_subcommand {
-                    Some(alts) if alts.iter().all(|a| !a.contains('*')) => {
+                match r.literal_first_subcommand() {
+                    Some(alts) => {
                         for a in alts {
                             match b.by_sub.get_mut(a.as_str()) {
                                 Some(rules) => rules.push(n),
@@ -852,8 +852,8 @@ pub fn scan_candidates(
             if p != program {
                 return false;
             }
-            match &r.first_subcommand {
-                Some(alts) if alts.iter().all(|a| !a.contains('*')) => match first {
+            match r.literal_first_subcommand() {
+                Some(alts) => match first {
                     Some(w) if w.dynamic => true,
                     Some(w) => {
                         let word =
@@ -862,7 +862,7 @@ pub fn scan_candidates(
                     }
                     None => false,
                 },
-                _ => true,
+                None => true,
             }
         });
         if hit {

@@ -516,16 +516,19 @@ pub struct CompiledForm {
     pub bodies: &'static [u8],
 }
 
+/// An error in a built-in pack's compiled form, pointing at the pack (spans are `0..0`).
+fn compiled_form_error(source: &PackSource, e: impl std::fmt::Display) -> LoadError {
+    LoadError::at(
+        source,
+        0..0,
+        format!("decoding the compiled built-in pack: {e}"),
+        "this pack",
+    )
+}
+
 /// Decodes a built-in pack's stubbed form; errors point at the pack (spans are `0..0`).
 pub fn parse_stubbed(source: &PackSource, form: CompiledForm) -> Result<StubbedPack, LoadError> {
-    rmp_serde::from_slice::<StubbedPack>(form.pack).map_err(|e| {
-        LoadError::at(
-            source,
-            0..0,
-            format!("decoding the compiled built-in pack: {e}"),
-            "this pack",
-        )
-    })
+    rmp_serde::from_slice::<StubbedPack>(form.pack).map_err(|e| compiled_form_error(source, e))
 }
 
 /// Parses a pack's TOML, mapping syntax and schema errors to spans; a built-in pack's compiled
@@ -534,25 +537,11 @@ pub fn parse_pack(source: &PackSource) -> Result<PackFile, LoadError> {
     if let Some(form) = source.compiled {
         let stubbed = parse_stubbed(source, form)?;
         let decode = |what: &str, body: [usize; 2]| {
-            body_at(body, form.bodies)
-                .ok_or_else(|| format!("{what}: body out of range"))
-                .map_err(|e| {
-                    LoadError::at(
-                        source,
-                        0..0,
-                        format!("decoding the compiled built-in pack: {e}"),
-                        "this pack",
-                    )
-                })
+            body_at(body, form.bodies).ok_or_else(|| {
+                compiled_form_error(source, format_args!("{what}: body out of range"))
+            })
         };
-        let failed = |e: String| {
-            LoadError::at(
-                source,
-                0..0,
-                format!("decoding the compiled built-in pack: {e}"),
-                "this pack",
-            )
-        };
+        let failed = |e: String| compiled_form_error(source, e);
         let rules = stubbed
             .rules
             .iter()
@@ -693,10 +682,8 @@ mod tests {
         // The engine indexes built-in rules by their stubs and compiles the body on first use:
         // a stub that disagreed with its body would file the rule under the wrong program.
         let mut rules = 0;
-        for builtin in BUILTIN {
-            let source =
-                &builtin_sources()[BUILTIN.iter().position(|b| b.name == builtin.name).unwrap()];
-            let stubbed = parse_stubbed(source, builtin.compiled).unwrap();
+        for (builtin, source) in BUILTIN.iter().zip(builtin_sources()) {
+            let stubbed = parse_stubbed(&source, builtin.compiled).unwrap();
             let bodies = builtin.compiled.bodies;
             let mut end = 0;
             let mut next = |body: [usize; 2]| {

@@ -9,18 +9,32 @@ use super::*;
 /// The built-in packs from their TOML (with their embedded examples), compiled once for all
 /// tests (an `Engine` is `Send + Sync`). `pack::tests` checks the compiled form equals the TOML.
 fn engine() -> Engine {
-    static ENGINE: std::sync::LazyLock<Engine> = std::sync::LazyLock::new(|| {
-        let inputs = pack::builtin_sources_with(false)
-            .into_iter()
-            .map(|source| layers::Input {
-                source,
-                layer: Layer::Builtin,
-                trusted: true,
-            })
-            .collect();
-        Engine::from_compiled(layers::compile(inputs).unwrap_or_else(|e| panic!("{e}")))
-    });
+    static ENGINE: std::sync::LazyLock<Engine> =
+        std::sync::LazyLock::new(|| Engine::from_compiled(builtin_from_toml()));
     ENGINE.clone()
+}
+
+/// The built-in packs compiled from their TOML, every rule compiled up front.
+fn builtin_from_toml() -> layers::Compiled {
+    let inputs = pack::builtin_sources_with(false)
+        .into_iter()
+        .map(|source| layers::Input {
+            source,
+            layer: Layer::Builtin,
+            trusted: true,
+        })
+        .collect();
+    layers::compile(inputs).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Every corpus command line, then every embedded example of `e`'s packs.
+fn corpus_and_examples(e: &Engine) -> Vec<&str> {
+    CORPUS
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.splitn(3, '\t').nth(2))
+        .chain(e.inner.c.examples.iter().map(|x| x.command.as_str()))
+        .collect()
 }
 
 #[test]
@@ -194,12 +208,7 @@ fn lazily_compiled_builtin_rules_decide_like_the_toml() {
         0,
         "the compiled form carries no examples"
     );
-    let commands: Vec<&str> = CORPUS
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.splitn(3, '\t').nth(2))
-        .chain(eager.inner.c.examples.iter().map(|e| e.command.as_str()))
-        .collect();
+    let commands = corpus_and_examples(&eager);
     assert!(commands.len() > 600, "{}", commands.len());
     let messages = |ev: &Evaluation| -> Vec<String> {
         ev.commands
@@ -229,30 +238,14 @@ fn lazily_compiled_builtin_rules_decide_like_the_toml() {
 fn scanning_for_candidates_finds_what_the_index_finds() {
     // A new engine answers its first lookups by scanning the rules and builds the index after:
     // an engine that only scans and one that only indexes must decide everything alike.
-    let compiled = || {
-        let inputs = pack::builtin_sources_with(false)
-            .into_iter()
-            .map(|source| layers::Input {
-                source,
-                layer: Layer::Builtin,
-                trusted: true,
-            })
-            .collect();
-        layers::compile(inputs).unwrap_or_else(|e| panic!("{e}"))
-    };
-    let scanning = Engine::with_scan_limit(compiled(), usize::MAX);
-    let indexed = Engine::with_scan_limit(compiled(), 0);
-    let commands: Vec<&str> = CORPUS
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.splitn(3, '\t').nth(2))
-        .chain(scanning.inner.c.examples.iter().map(|e| e.command.as_str()))
-        .chain([
-            "kubectl $(echo delete) ns x",
-            "KUBECTL DELETE NS X",
-            "mkfs.ext4 /dev/sda1",
-        ])
-        .collect();
+    let scanning = Engine::with_scan_limit(builtin_from_toml(), usize::MAX);
+    let indexed = Engine::with_scan_limit(builtin_from_toml(), 0);
+    let mut commands = corpus_and_examples(&scanning);
+    commands.extend([
+        "kubectl $(echo delete) ns x",
+        "KUBECTL DELETE NS X",
+        "mkfs.ext4 /dev/sda1",
+    ]);
     for session in [production(), development()] {
         for cmd in &commands {
             assert_eq!(
