@@ -134,14 +134,7 @@ impl InProcessGate {
         req: GateRequest,
         gone: impl Fn() -> bool + Send + 'static,
     ) -> WireResponse {
-        let evaluator = &*self.shared.evaluator;
-        let assessment = panic::catch_unwind(AssertUnwindSafe(|| evaluator.evaluate(&req)))
-            .unwrap_or_else(|_| {
-                Assessment::plain(
-                    Decision::Deny,
-                    "denied: the rule engine failed on this command (panic)".to_string(),
-                )
-            });
+        let assessment = evaluate_or_deny(&*self.shared.evaluator, &req);
         if let Some(outcome) = settle(&self.shared, &req, &assessment) {
             return finish(&self.shared, &req, &assessment, outcome);
         }
@@ -407,7 +400,8 @@ async fn decide(
     // Evaluation reads files (context probes): off the app's (possibly current-thread) runtime.
     let evaluator = Arc::clone(&shared.evaluator);
     let asked = req.clone();
-    let assessment = match tokio::task::spawn_blocking(move || evaluator.evaluate(&asked)).await {
+    let evaluate = move || evaluate_or_deny(&*evaluator, &asked);
+    let assessment = match tokio::task::spawn_blocking(evaluate).await {
         Ok(assessment) => assessment,
         Err(err) => Assessment::plain(
             Decision::Deny,
@@ -419,6 +413,16 @@ async fn decide(
         None => hold(shared, &req, &assessment, hangup).await,
     };
     finish(shared, &req, &assessment, outcome)
+}
+
+/// The rules' assessment of `req`; a panic in the rule engine denies it (fail closed).
+fn evaluate_or_deny(evaluator: &dyn Evaluator, req: &GateRequest) -> Assessment {
+    panic::catch_unwind(AssertUnwindSafe(|| evaluator.evaluate(req))).unwrap_or_else(|_| {
+        Assessment::plain(
+            Decision::Deny,
+            "denied: the rule engine failed on this command (panic)".to_string(),
+        )
+    })
 }
 
 /// A final decision: (decision, who, reason, how long the request waited for a human).
