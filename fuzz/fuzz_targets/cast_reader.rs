@@ -5,7 +5,7 @@
 //! std and serde_json by design.
 #![no_main]
 
-use std::io::{BufReader, Cursor};
+use std::io::Cursor;
 
 use libfuzzer_sys::fuzz_target;
 
@@ -17,8 +17,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(opened) = cast::open_from(Cursor::new(data.to_vec()), "fuzz") else {
         return;
     };
-    let version = opened.header.version.max(2);
-    let mut reader = cast::EventReader::new(BufReader::new(opened.source), version, opened.start);
+    let mut reader = cast::CastEvents::of_cast(opened.source, &opened.header, opened.start);
     let mut last = 0.0f64;
     while let Some(event) = reader.next_event() {
         assert!(event.time.is_finite() && event.time >= last);

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::cli::SessionsArgs;
 use crate::record::{SessionDir, SessionMeta, list_in, sessions_root};
-use crate::replay::cast::{EventReader, open};
+use crate::replay::cast::{CastEvents, open};
 
 /// One row of the listing.
 #[derive(Debug, Serialize)]
@@ -108,8 +108,7 @@ fn row(dir: &SessionDir, meta: Option<SessionMeta>) -> Row {
 /// Time of the cast's last valid event (for sessions without a recorded end).
 fn cast_duration(path: &Path) -> Option<f64> {
     let opened = open(path).ok()?;
-    let version = opened.header.version.max(2);
-    let mut reader = EventReader::new(BufReader::new(opened.source), version, opened.start);
+    let mut reader = CastEvents::of_cast(opened.source, &opened.header, opened.start);
     let mut last = None;
     while let Some(e) = reader.next_event() {
         last = Some(e.time);

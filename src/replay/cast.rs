@@ -389,6 +389,18 @@ pub struct EventReader<R> {
     pub issues: Vec<LineIssue>,
 }
 
+/// The events of an opened cast, streamed from its source.
+pub type CastEvents = EventReader<BufReader<Box<dyn CastSource>>>;
+
+impl CastEvents {
+    /// Streams the events of an [`OpenCast`] (its `source`, `header` and `start`, passed apart
+    /// so the caller keeps the rest). A v1 document's events were converted to v2 lines when it
+    /// was opened, so they are read as v2.
+    pub fn of_cast(source: Box<dyn CastSource>, header: &Header, start: ReadPos) -> Self {
+        EventReader::new(BufReader::new(source), header.version.max(2), start)
+    }
+}
+
 impl<R: BufRead> EventReader<R> {
     /// A reader over `reader`, which must be positioned at `pos.offset`.
     pub fn new(reader: R, version: u8, pos: ReadPos) -> Self {
@@ -480,11 +492,7 @@ impl Cast {
     /// Loads every valid event of `path`.
     pub fn load(path: &Path) -> Result<Cast, CastError> {
         let opened = open(path)?;
-        let mut reader = EventReader::new(
-            BufReader::new(opened.source),
-            opened.header.version.max(2),
-            opened.start,
-        );
+        let mut reader = CastEvents::of_cast(opened.source, &opened.header, opened.start);
         let mut events = Vec::new();
         while let Some(e) = reader.next_event() {
             events.push(e);

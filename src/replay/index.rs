@@ -2,10 +2,9 @@
 //! issues, from one quick scan of the events (no terminal model: ~10× faster than feeding the
 //! output). Keyframes are built separately, in the background (`indexer.rs`).
 
-use std::io::BufReader;
 use std::path::Path;
 
-use super::cast::{Code, EventReader, Header, LineIssue, ReadPos, open};
+use super::cast::{CastEvents, Code, Header, LineIssue, ReadPos, open};
 use crate::session::PaneSize;
 
 /// Scrollback kept by replay models.
@@ -57,8 +56,7 @@ impl Index {
     pub fn build(path: &Path) -> Result<Index, super::cast::CastError> {
         let opened = open(path)?;
         let header = opened.header.clone();
-        let version = header.version.max(2);
-        let mut reader = EventReader::new(BufReader::new(opened.source), version, opened.start);
+        let mut reader = CastEvents::of_cast(opened.source, &header, opened.start);
         let mut index = Index {
             header,
             markers: Vec::new(),

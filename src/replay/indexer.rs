@@ -8,7 +8,6 @@
 //! first event, and each was taken between escape sequences and outside a DEC 2026 synchronized
 //! block (so the grid is current). A keyframe is published only when complete, and never changes.
 
-use std::io::BufReader;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -16,7 +15,7 @@ use std::thread::JoinHandle;
 
 use alacritty_terminal::term::TermMode;
 
-use super::cast::{CastError, Code, EventReader, ReadPos, open};
+use super::cast::{CastError, CastEvents, Code, EventReader, ReadPos, open};
 use super::index::Keyframe;
 use super::keyframe::{Sequence, snapshot};
 use crate::session::{PaneSize, TerminalModel};
@@ -116,11 +115,7 @@ impl Keyframes {
             cols: opened.header.cols,
             rows: opened.header.rows,
         };
-        let reader = EventReader::new(
-            BufReader::new(opened.source),
-            opened.header.version.max(2),
-            opened.start,
-        );
+        let reader = CastEvents::of_cast(opened.source, &opened.header, opened.start);
         let mut start = Keyframes::start_only(opened.start, size);
         let shared = Arc::clone(&start.shared);
         shared.lock().done = false;

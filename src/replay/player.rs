@@ -6,17 +6,16 @@
 //! indexer: it uses the keyframes published so far (correct, only slower when the indexer has not
 //! reached the target; the replay app defers such seeks until [`Keyframes::covers`] them).
 
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
-use super::cast::{CastError, CastSource, Code, Event, EventReader, ReadPos, open};
+use super::cast::{CastError, CastEvents, Code, Event, ReadPos, open};
 use super::index::{Index, SCROLLBACK};
 use super::indexer::Keyframes;
 use super::keyframe::restore;
 use crate::session::{PaneSize, TerminalModel};
 
 /// The event stream of an opened cast.
-type Reader = EventReader<BufReader<Box<dyn CastSource>>>;
+type Reader = CastEvents;
 
 /// A cast being played.
 pub struct Player {
@@ -60,11 +59,7 @@ impl Player {
             cols: index.header.cols,
             rows: index.header.rows,
         };
-        let reader = EventReader::new(
-            BufReader::new(opened.source),
-            index.header.version.max(2),
-            opened.start,
-        );
+        let reader = CastEvents::of_cast(opened.source, &index.header, opened.start);
         Ok((TerminalModel::new(size, SCROLLBACK), reader, opened.start))
     }
 
@@ -159,11 +154,7 @@ impl Player {
             return Ok(None);
         }
         let opened = open(&self.path)?;
-        let mut reader = EventReader::new(
-            BufReader::new(opened.source),
-            self.index.header.version.max(2),
-            opened.start,
-        );
+        let mut reader = CastEvents::of_cast(opened.source, &self.index.header, opened.start);
         if let Some(k) = self.keyframes.before(from) {
             let _ = reader.reposition(k.pos);
         }

@@ -8,7 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use proptest::prelude::*;
 
 use super::app::{Action, ReplayApp, action_for};
-use super::cast::{Cast, Code, EventReader};
+use super::cast::{Cast, CastEvents, Code};
 use super::index::IdleMap;
 use super::player::{Player, parse_time};
 use super::timeline::Timeline;
@@ -367,12 +367,11 @@ fn view_draws_screen_timeline_and_status() {
 
 /// What the fuzz target (fuzz/fuzz_targets/cast_reader.rs) checks, on every test run.
 fn read_all(data: &[u8]) {
-    use std::io::{BufReader, Cursor};
+    use std::io::Cursor;
     let Ok(opened) = crate::replay::cast::open_from(Cursor::new(data.to_vec()), "prop") else {
         return;
     };
-    let version = opened.header.version.max(2);
-    let mut reader = EventReader::new(BufReader::new(opened.source), version, opened.start);
+    let mut reader = CastEvents::of_cast(opened.source, &opened.header, opened.start);
     let mut last = 0.0f64;
     while let Some(event) = reader.next_event() {
         assert!(event.time.is_finite() && event.time >= last);
