@@ -6,11 +6,11 @@
 # installed, else a bash loop around date +%s%N, and prints the median. Also times `true`
 # through the same loop: the process-spawn floor of this machine.
 #
-# Usage: benches/check-process.sh [path/to/overwatch]   (default target/release/overwatch; build
+# Usage: benches/check-process.sh [path/to/overwatch]   (default: benches/release-bin.sh; build
 #        it with `cargo build --release`). RUNS=200 by default.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=$(realpath "${1:-target/release/overwatch}")
+BIN=$(realpath "${1:-$(benches/release-bin.sh)}")
 RUNS=${RUNS:-200}
 [ -x "$BIN" ] || { echo "no binary at $BIN (cargo build --release)" >&2; exit 2; }
 

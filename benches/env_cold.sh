@@ -9,11 +9,11 @@
 # Measured 2026-11-21 (release, 2 shared cores, load ~8, hyperfine -N, 100 runs): floor
 # `env -i true` 2.5 ms; `overwatch env` 6.1 ± 1.0 ms (user 3.3 ms, sys 2.5 ms); `--json` 5.9 ms.
 #
-# Usage: benches/env_cold.sh [path/to/overwatch]   (default target/release/overwatch; build it
+# Usage: benches/env_cold.sh [path/to/overwatch]   (default: benches/release-bin.sh; build it
 #        with `cargo build --release`). RUNS=100 by default.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=$(realpath "${1:-target/release/overwatch}")
+BIN=$(realpath "${1:-$(benches/release-bin.sh)}")
 RUNS=${RUNS:-100}
 [ -x "$BIN" ] || { echo "no binary at $BIN (cargo build --release)" >&2; exit 2; }
 

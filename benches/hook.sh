@@ -9,6 +9,6 @@
 set -eu
 cd "$(dirname "$0")/.."
 cargo build --release --bin overwatch
-OVERWATCH_BENCH_BIN="$PWD/target/release/overwatch" \
+OVERWATCH_BENCH_BIN="$(benches/release-bin.sh)" \
     cargo test --release --lib gate::e2e_tests::bench_hook_and_shim -- --ignored --nocapture \
     | grep -v '^test \|^running\|^$\|test result'

@@ -4,7 +4,7 @@
 # from /proc) of overwatch and of each tmux server. Both cases run in a fresh private tmux server,
 # so the only difference is overwatch's PTY → terminal model → ratatui path in the middle.
 #
-# Usage: benches/passthrough.sh            (uses target/release/overwatch, builds nothing)
+# Usage: benches/passthrough.sh            (uses benches/release-bin.sh, builds nothing)
 #        OVERWATCH_BIN=path SIZE_MB=200 benches/passthrough.sh
 # Needs: tmux, base64, a built overwatch with the `run` subcommand.
 #

@@ -9,7 +9,7 @@
 # cast size against the raw output. On this shared VM the wall time swings ±30 % from run to run;
 # the CPU figures are the steadier measure of what recording costs.
 #
-# Usage: benches/record_overhead.sh            (uses target/release/overwatch, builds nothing)
+# Usage: benches/record_overhead.sh            (uses benches/release-bin.sh, builds nothing)
 #        OVERWATCH_BIN=path SIZE_MB=200 RUNS=5 benches/record_overhead.sh
 # Needs: tmux, awk, a built overwatch. Recordings go to a temp XDG_STATE_HOME, removed at exit.
 #

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
-bin="$PWD/target/release/overwatch"
+bin="$(benches/release-bin.sh)"
 sock="ow-rss-$$"
 tmux -L "$sock" new-session -d -x 160 -y 45 \
   "$bin run --no-record --no-exec-gate --exit-with-agent -- bash -c 'head -c 1073741824 /dev/zero | tr \"\\\\0\" x | fold -w 150'; sleep 5"

@@ -3,11 +3,11 @@
 # the same terminal.
 
 # bench_init NAME: resolves the overwatch binary ($OVERWATCH_BIN, default
-# target/release/overwatch) into $BIN, checks for tmux, makes the temp dir $work and kills every
+# benches/release-bin.sh) into $BIN, checks for tmux, makes the temp dir $work and kills every
 # tmux server listed in $sockets at exit. Exits 2 when something is missing.
 bench_init() {
     local name=$1
-    BIN=${OVERWATCH_BIN:-target/release/overwatch}
+    BIN=${OVERWATCH_BIN:-$("$(dirname "${BASH_SOURCE[0]}")/release-bin.sh")}
     if [[ ! -x $BIN ]]; then
         echo "$name: $BIN not found; build it first (cargo build --release) or set OVERWATCH_BIN" >&2
         exit 2

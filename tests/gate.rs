@@ -100,6 +100,59 @@ fn shim_refuses_loops_and_reports_missing_programs() {
     assert_eq!(out.status.code(), Some(127), "{out:?}");
 }
 
+/// An agent controls the environment of the shims and hooks it runs. On Linux with glibc the
+/// binary is static (`.cargo/config.toml`), so `LD_PRELOAD` cannot load the agent's code into
+/// it: a preloaded library whose constructor leaves a marker file leaves none from overwatch,
+/// while a dynamic program (`/bin/sh`) run the same way shows the library works.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn ld_preload_cannot_load_code_into_a_hook_or_shim() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("inject.c");
+    std::fs::write(
+        &src,
+        "#include <fcntl.h>\n#include <stdlib.h>\n#include <unistd.h>\n\
+         __attribute__((constructor)) static void inject(void) {\n\
+           const char *m = getenv(\"INJECT_MARKER\");\n\
+           if (m) { int fd = open(m, O_CREAT | O_WRONLY, 0600); if (fd >= 0) close(fd); }\n\
+         }\n",
+    )
+    .unwrap();
+    let lib = dir.path().join("inject.so");
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let built = Command::new(&cc)
+        .args(["-shared", "-fPIC", "-o"])
+        .arg(&lib)
+        .arg(&src)
+        .output()
+        .unwrap_or_else(|e| panic!("{cc} (needed to build tree-sitter too): {e}"));
+    assert!(built.status.success(), "{built:?}");
+    let marker = dir.path().join("injected");
+    let env = [
+        ("LD_PRELOAD", lib.to_str().unwrap()),
+        ("INJECT_MARKER", marker.to_str().unwrap()),
+    ];
+
+    let control = Command::new("/bin/sh")
+        .args(["-c", "exit 0"])
+        .envs(env)
+        .status()
+        .unwrap();
+    assert!(control.success());
+    assert!(marker.exists(), "the library runs in a dynamic program");
+    std::fs::remove_file(&marker).unwrap();
+
+    let hook = json(&overwatch(
+        &["hook", "claude-code"],
+        &env,
+        &claude_bash("rm -rf /"),
+    ));
+    assert_eq!(hook["hookSpecificOutput"]["permissionDecision"], "deny");
+    let shim = overwatch(&["shim", "definitely-not-a-program"], &env, b"");
+    assert_eq!(shim.status.code(), Some(127), "{shim:?}");
+    assert!(!marker.exists(), "LD_PRELOAD ran code inside overwatch");
+}
+
 #[test]
 fn hook_install_prints_without_writing() {
     let home = tempfile::tempdir().unwrap();
