@@ -27,6 +27,15 @@ pub const MAX_DEPTH: usize = 48;
 /// Most simple commands one evaluation may produce.
 pub const MAX_COMMANDS: usize = 512;
 
+/// Words tree-sitter-bash parses as something other than a simple command's words (reserved
+/// words, and the declaration and `unset` builtins, which have their own node kinds). An input
+/// containing one as a word is always parsed by the grammar.
+const SHELL_KEYWORDS: &[&str] = &[
+    "case", "coproc", "declare", "do", "done", "elif", "else", "esac", "export", "fi", "for",
+    "function", "if", "in", "local", "readonly", "select", "then", "time", "typeset", "unset",
+    "unsetenv", "until", "while",
+];
+
 /// One shell word after quote removal and the expansions we can do statically.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Word {
@@ -209,6 +218,19 @@ fn parse_into(
             .push(format!("nesting deeper than {MAX_DEPTH} levels"));
         return;
     }
+    if fast_path_enabled()
+        && let Some(words) = plain_words(src)
+    {
+        let mut w = Walker {
+            src,
+            env,
+            map,
+            depth,
+            out,
+        };
+        w.plain_command(&words, state);
+        return;
+    }
     let tree = PARSER.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
@@ -242,6 +264,66 @@ fn parse_into(
         out,
     };
     w.block(root, state);
+}
+
+/// The byte ranges of the words of `src` when it is one simple command written only with
+/// characters the shell gives no meaning to: ASCII letters and digits, `_ - . / , : @ % + =`, and
+/// spaces between words; none of its words a [`SHELL_KEYWORDS`] entry, and the first starting
+/// with a letter, digit, `_`, `.` or `/` and not an assignment. Such a command's words are exactly
+/// its runs of non-spaces (no quoting, expansion, globbing, operators or comments can apply), so
+/// it needs no grammar: most commands an agent
+/// runs (`git status`, `cargo test --release`, `kubectl get pods -n web`) take this path and skip
+/// tree-sitter's parse, about half of an evaluation. Anything else (quotes, `\`, `$`, `~`, `#`,
+/// globs, operators, tabs, newlines, non-ASCII) gives `None` and goes to tree-sitter.
+/// `tests::plain_commands_parse_as_the_grammar_does` holds the two paths to the same result.
+pub(crate) fn plain_words(src: &str) -> Option<Vec<Range<usize>>> {
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b"_-./,:@%+= ".contains(&b);
+    if !src.bytes().all(plain) {
+        return None;
+    }
+    let mut words = Vec::new();
+    let mut start = None;
+    for (i, b) in src.bytes().enumerate() {
+        match (b == b' ', start) {
+            (true, Some(s)) => {
+                words.push(s..i);
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        words.push(s..src.len());
+    }
+    let first = &src[words.first()?.clone()];
+    let keyword = |w: &Range<usize>| SHELL_KEYWORDS.contains(&&src[w.clone()]);
+    // A command name must start like a program or path: the grammar reads a leading `-` (as in
+    // `- FOO=bar`) as something other than a command.
+    let named = first.starts_with(|c: char| c.is_ascii_alphanumeric() || "_./".contains(c));
+    if !named || first.contains('=') || words.iter().any(keyword) {
+        return None;
+    }
+    Some(words)
+}
+
+#[cfg(test)]
+thread_local! {
+    static GRAMMAR_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Tests only: makes this thread parse everything with the grammar (`true`), to compare the
+/// plain-command path with it.
+#[cfg(test)]
+pub(crate) fn set_grammar_only(on: bool) {
+    GRAMMAR_ONLY.set(on);
+}
+
+fn fast_path_enabled() -> bool {
+    #[cfg(test)]
+    return !GRAMMAR_ONLY.get();
+    #[cfg(not(test))]
+    true
 }
 
 /// The first ERROR or MISSING node, found iteratively (deep inputs must not overflow the stack).
@@ -313,23 +395,44 @@ impl Walker<'_, '_, '_> {
         st: &mut ShellState,
         stdin: Option<Feed>,
     ) -> Option<String> {
-        if self.limit_hit() {
+        if self.limit_hit() || !self.descend() {
             return None;
         }
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            self.depth -= 1;
+        let r = self.statement_inner(n, st, stdin);
+        self.depth -= 1;
+        r
+    }
+
+    /// Enters one more level of nesting; past [`MAX_DEPTH`] stays put, marks the script
+    /// incomplete and returns false.
+    fn descend(&mut self) -> bool {
+        if self.depth + 1 > MAX_DEPTH {
             if !self.out.incomplete || !self.out.notes.iter().any(|n| n.contains("nesting")) {
                 self.out.incomplete = true;
                 self.out
                     .notes
                     .push(format!("nesting deeper than {MAX_DEPTH} levels"));
             }
-            return None;
+            return false;
         }
-        let r = self.statement_inner(n, st, stdin);
+        self.depth += 1;
+        true
+    }
+
+    /// Records a command [`plain_words`] split, as the grammar's walk records a one-command
+    /// program: one statement deep, through the same [`Self::simple_command`].
+    fn plain_command(&mut self, words: &[Range<usize>], st: &mut ShellState) {
+        if self.limit_hit() || !self.descend() {
+            return;
+        }
+        let argv = words
+            .iter()
+            .map(|r| Word::lit(&self.src[r.clone()], self.map.map(r.clone())))
+            .collect();
+        let (first, last) = (&words[0], &words[words.len() - 1]);
+        let span = self.map.map(first.start..last.end);
+        self.simple_command(span, st, argv, Vec::new(), Vec::new(), None);
         self.depth -= 1;
-        r
     }
 
     fn statement_inner(
@@ -745,6 +848,20 @@ impl Walker<'_, '_, '_> {
             }
         }
         words.extend(extra);
+        self.simple_command(self.span(n), st, words, assignments, redirects, feed)
+    }
+
+    /// Records one simple command from its resolved parts (or, for an alias, the commands of
+    /// its expansion), updates the state and returns its static output when computable.
+    fn simple_command(
+        &mut self,
+        span: Range<usize>,
+        st: &mut ShellState,
+        words: Vec<Word>,
+        assignments: Vec<(String, Word)>,
+        redirects: Vec<Redirect>,
+        feed: Option<Feed>,
+    ) -> Option<String> {
         if words.is_empty() {
             // Only assignments: they set shell variables.
             for (name, value) in assignments {
@@ -766,27 +883,17 @@ impl Walker<'_, '_, '_> {
                 .iter()
                 .any(|v| v == &format!("alias {}", words[0].text))
         {
-            let rest_start = words.get(1).map(|w| w.span.start);
-            let rest = match (rest_start, &self.map) {
-                (Some(_), SpanMap::Offset(_)) => words[1..]
-                    .iter()
-                    .map(|w| shell_quote(&w.text))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                _ => words[1..]
-                    .iter()
-                    .map(|w| shell_quote(&w.text))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            };
+            let rest = words[1..]
+                .iter()
+                .map(|w| shell_quote(&w.text))
+                .collect::<Vec<_>>()
+                .join(" ");
             let text = format!("{body} {rest}");
             let mut inner = st.clone();
             inner.via.push(format!("alias {}", words[0].text));
-            let span = self.span(n);
             parse_nested(&text, self.env, &mut inner, span, self.depth + 1, self.out);
             return None;
         }
-        let span = self.span(n);
         let mut env_assign: Vec<(String, Word)> = st.exported.clone().into_iter().collect();
         env_assign.retain(|(k, _)| !assignments.iter().any(|(a, _)| a == k));
         env_assign.extend(assignments);
@@ -1239,5 +1346,184 @@ mod tests {
         assert!(s.incomplete);
         let big = "a".repeat(MAX_SCRIPT_BYTES + 1);
         assert!(parse(&big, &ParseEnv::default()).incomplete);
+    }
+
+    /// `(fast path, grammar)` parses of `src`, as `{:?}` text so every field is compared.
+    fn both_ways(src: &str, env: &ParseEnv<'_>) -> (String, String) {
+        let fast = format!("{:?}", parse(src, env));
+        set_grammar_only(true);
+        let grammar = format!("{:?}", parse(src, env));
+        set_grammar_only(false);
+        (fast, grammar)
+    }
+
+    #[test]
+    fn plain_commands_parse_as_the_grammar_does() {
+        // Generated commands from words chosen to probe the edges: keywords as command and as
+        // argument, assignment-like words, numbers (the grammar's `number` nodes), punctuation
+        // the fast path accepts, runs of spaces at either end; then nested parses (alias bodies,
+        // `bash -c` payloads) through a script that is not plain itself.
+        let vocab = [
+            "git",
+            "status",
+            "kubectl",
+            "delete",
+            "ns",
+            "-n",
+            "--force",
+            "rm",
+            "-rf",
+            "/",
+            "/tmp/x",
+            "a=b",
+            "--x=y",
+            "FOO=bar",
+            "=x",
+            "export",
+            "for",
+            "in",
+            "do",
+            "if",
+            "then",
+            "time",
+            "done",
+            "declare",
+            "unset",
+            "1",
+            "2",
+            "42",
+            "-",
+            "--",
+            "%1",
+            "@x",
+            ":",
+            ".",
+            "..",
+            "a.b:c,d+e",
+            "env",
+            "sudo",
+            "bash",
+            "-c",
+            "sh",
+            "xargs",
+            "cd",
+            "pushd",
+            "alias",
+            "ll=ls",
+            "test",
+            "echo",
+            "printf",
+            "base64",
+            "-d",
+            "eval",
+            "exec",
+            "command",
+        ];
+        let mut seed = 0x2545_f491_u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut inputs = vec![String::new(), "   ".to_string(), "a".to_string()];
+        for _ in 0..4000 {
+            let mut line = " ".repeat(next(2));
+            for i in 0..1 + next(6) {
+                if i > 0 {
+                    line.push_str(&" ".repeat(1 + next(2)));
+                }
+                line.push_str(vocab[next(vocab.len())]);
+            }
+            line.push_str(&" ".repeat(next(2)));
+            inputs.push(line);
+        }
+        let env = ParseEnv::default();
+        let mut plain = 0;
+        let mut differ = Vec::new();
+        for src in &inputs {
+            plain += usize::from(plain_words(src).is_some());
+            let (fast, grammar) = both_ways(src, &env);
+            if fast != grammar {
+                differ.push(format!("`{src}`:\n  plain:   {fast}\n  grammar: {grammar}"));
+            }
+        }
+        assert!(differ.is_empty(), "{}", differ.join("\n"));
+        assert!(
+            plain > 1000,
+            "the generator reaches the fast path ({plain} plain)"
+        );
+        for src in [
+            "alias ll='ls -la'; ll /tmp",
+            "bash -c 'rm -rf /tmp/x' && cd /srv; git status",
+            "X=1; export X; env",
+            "cd /a && cd b && kubectl delete ns web",
+        ] {
+            assert!(plain_words(src).is_none());
+            let (fast, grammar) = both_ways(src, &env);
+            assert_eq!(fast, grammar, "`{src}`");
+        }
+        let home = "/home/u";
+        let deep = ParseEnv {
+            env: None,
+            home: Some(home),
+        };
+        for depth in [MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1] {
+            let run = |grammar: bool| {
+                set_grammar_only(grammar);
+                let mut out = Script::default();
+                parse_nested(
+                    "rm -rf /",
+                    &deep,
+                    &mut ShellState::default(),
+                    0..1,
+                    depth,
+                    &mut out,
+                );
+                set_grammar_only(false);
+                format!("{out:?}")
+            };
+            assert_eq!(run(false), run(true), "at depth {depth}");
+        }
+    }
+
+    #[test]
+    fn only_words_of_plain_characters_skip_the_grammar() {
+        fn split(src: &str) -> Option<Vec<&str>> {
+            plain_words(src).map(|ws| ws.into_iter().map(|w| &src[w]).collect())
+        }
+        assert_eq!(split("  git   status "), Some(vec!["git", "status"]));
+        assert_eq!(
+            split("kubectl --context=prod-eu delete ns web"),
+            Some(vec!["kubectl", "--context=prod-eu", "delete", "ns", "web"])
+        );
+        for other in [
+            "",
+            "  ",
+            "FOO=1 git push",
+            "for x in a",
+            "git status # comment",
+            "rm -rf ~",
+            "rm -rf *",
+            "echo 'x'",
+            "echo \"x\"",
+            "echo \\x",
+            "echo $HOME",
+            "a; b",
+            "a && b",
+            "a | b",
+            "a > f",
+            "a\tb",
+            "a\nb",
+            "ls é",
+            "echo {a,b}",
+            "ls [ab]",
+            "x!",
+            "- x",
+            "%1",
+            "@x y",
+        ] {
+            assert_eq!(split(other), None, "`{other}`");
+        }
     }
 }

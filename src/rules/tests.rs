@@ -235,6 +235,29 @@ fn lazily_compiled_builtin_rules_decide_like_the_toml() {
 }
 
 #[test]
+fn the_plain_command_path_decides_like_the_grammar() {
+    // Commands made only of plain characters skip tree-sitter (`parse::plain_words`): every
+    // corpus line and embedded example, and each plain one's nested parses, must be decided
+    // alike, with the same rules, messages and spans, with the grammar alone.
+    let e = engine();
+    let commands = corpus_and_examples(&e);
+    let detail = |ev: &Evaluation| format!("{:?}", ev.commands);
+    let mut plain = 0;
+    for session in [production(), development()] {
+        for cmd in &commands {
+            let fast = eval_in(&e, &session, cmd);
+            parse::set_grammar_only(true);
+            let grammar = eval_in(&e, &session, cmd);
+            parse::set_grammar_only(false);
+            assert_eq!(summary(&fast), summary(&grammar), "`{cmd}`");
+            assert_eq!(detail(&fast), detail(&grammar), "`{cmd}`");
+            plain += usize::from(parse::plain_words(cmd).is_some());
+        }
+    }
+    assert!(plain > 200, "{plain}");
+}
+
+#[test]
 fn scanning_for_candidates_finds_what_the_index_finds() {
     // A new engine answers its first lookups by scanning the rules and builds the index after:
     // an engine that only scans and one that only indexes must decide everything alike.
