@@ -228,7 +228,7 @@ fn parse_into(
             depth,
             out,
         };
-        w.plain_command(&words, state);
+        w.plain_command(words, state);
         return;
     }
     let tree = PARSER.with(|cell| {
@@ -266,38 +266,58 @@ fn parse_into(
     w.block(root, state);
 }
 
-/// The byte ranges of the words of `src` when it is one simple command written only with
-/// characters the shell gives no meaning to: ASCII letters and digits, `_ - . / , : @ % + =`, and
-/// spaces between words; none of its words a [`SHELL_KEYWORDS`] entry, and the first starting
-/// with a letter, digit, `_`, `.` or `/` and not an assignment. Such a command's words are exactly
-/// its runs of non-spaces (no quoting, expansion, globbing, operators or comments can apply), so
-/// it needs no grammar: most commands an agent
-/// runs (`git status`, `cargo test --release`, `kubectl get pods -n web`) take this path and skip
-/// tree-sitter's parse, about half of an evaluation. Anything else (quotes, `\`, `$`, `~`, `#`,
-/// globs, operators, tabs, newlines, non-ASCII) gives `None` and goes to tree-sitter.
+/// The words of `src` (byte range, text after quote removal) when it is one simple command that
+/// needs no grammar: words separated by spaces, each made of
+/// - characters the shell gives no meaning to: ASCII letters and digits, `_ - . / , : @ % + = ~`
+///   (`~` is kept as written, as the grammar's walk keeps it),
+/// - `'single-quoted'` text (anything but `'`; taken literally),
+/// - `"double-quoted"` text without `$`, `` ` ``, `\` or `!` (so taken literally too);
+///
+/// none of its words (as written or unquoted) a [`SHELL_KEYWORDS`] entry, and the first starting
+/// with a letter, digit, `_`, `.` or `/` and not an assignment. Most commands agents run are like
+/// this (`git status`, `cargo test --release`, `git commit -m 'fix: x'`), and tree-sitter's parse
+/// is about half of an evaluation. Anything else (`$`, `\` and globs outside quotes, operators,
+/// `#`, tabs, newlines outside quotes, an unclosed quote) gives `None` and goes to tree-sitter;
 /// `tests::plain_commands_parse_as_the_grammar_does` holds the two paths to the same result.
-pub(crate) fn plain_words(src: &str) -> Option<Vec<Range<usize>>> {
-    let plain = |b: u8| b.is_ascii_alphanumeric() || b"_-./,:@%+= ".contains(&b);
-    if !src.bytes().all(plain) {
-        return None;
-    }
+pub(crate) fn plain_words(src: &str) -> Option<Vec<(Range<usize>, String)>> {
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b"_-./,:@%+=~".contains(&b);
+    let bytes = src.as_bytes();
     let mut words = Vec::new();
-    let mut start = None;
-    for (i, b) in src.bytes().enumerate() {
-        match (b == b' ', start) {
-            (true, Some(s)) => {
-                words.push(s..i);
-                start = None;
-            }
-            (false, None) => start = Some(i),
-            _ => {}
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b' ' {
+            i += 1;
+            continue;
         }
+        let start = i;
+        let mut text = String::new();
+        while i < bytes.len() && bytes[i] != b' ' {
+            let end = match bytes[i] {
+                b'\'' => i + 1 + src[i + 1..].find('\'')?,
+                b'"' => match i + 1 + src[i + 1..].find(['"', '$', '`', '\\', '!'])? {
+                    end if bytes[end] == b'"' => end,
+                    _ => return None,
+                },
+                b if plain(b) => {
+                    let run = src[i..].find(|c: char| !c.is_ascii() || !plain(c as u8));
+                    let end = run.map_or(src.len(), |n| i + n);
+                    text.push_str(&src[i..end]);
+                    i = end;
+                    continue;
+                }
+                _ => return None,
+            };
+            // Inside the quotes, taken literally.
+            text.push_str(&src[i + 1..end]);
+            i = end + 1;
+        }
+        words.push((start..i, text));
     }
-    if let Some(s) = start {
-        words.push(s..src.len());
-    }
-    let first = &src[words.first()?.clone()];
-    let keyword = |w: &Range<usize>| SHELL_KEYWORDS.contains(&&src[w.clone()]);
+    let (first, _) = words.first()?;
+    let first = &src[first.clone()];
+    let keyword = |(span, text): &(Range<usize>, String)| {
+        SHELL_KEYWORDS.contains(&&src[span.clone()]) || SHELL_KEYWORDS.contains(&text.as_str())
+    };
     // A command name must start like a program or path: the grammar reads a leading `-` (as in
     // `- FOO=bar`) as something other than a command.
     let named = first.starts_with(|c: char| c.is_ascii_alphanumeric() || "_./".contains(c));
@@ -421,15 +441,15 @@ impl Walker<'_, '_, '_> {
 
     /// Records a command [`plain_words`] split, as the grammar's walk records a one-command
     /// program: one statement deep, through the same [`Self::simple_command`].
-    fn plain_command(&mut self, words: &[Range<usize>], st: &mut ShellState) {
+    fn plain_command(&mut self, words: Vec<(Range<usize>, String)>, st: &mut ShellState) {
         if self.limit_hit() || !self.descend() {
             return;
         }
+        let (first, last) = (words[0].0.clone(), words[words.len() - 1].0.clone());
         let argv = words
-            .iter()
-            .map(|r| Word::lit(&self.src[r.clone()], self.map.map(r.clone())))
+            .into_iter()
+            .map(|(r, text)| Word::lit(text, self.map.map(r)))
             .collect();
-        let (first, last) = (&words[0], &words[words.len() - 1]);
         let span = self.map.map(first.start..last.end);
         self.simple_command(span, st, argv, Vec::new(), Vec::new(), None);
         self.depth -= 1;
@@ -1418,6 +1438,31 @@ mod tests {
             "eval",
             "exec",
             "command",
+            "'rm -rf /'",
+            "\"a b\"",
+            "'x'y",
+            "a'b'",
+            "\"'\"",
+            "'\"'",
+            "''",
+            "\"\"",
+            "~",
+            "~/x",
+            "a~",
+            "'~'",
+            "~'x'",
+            "--m='a b'",
+            "'#x'",
+            "\"#\"",
+            "'a;b'",
+            "\"a|b\"",
+            "'a\nb'",
+            "'é'",
+            "\"x y\"z",
+            "'$HOME'",
+            "'*'",
+            "\"{a,b}\"",
+            "-c='x'",
         ];
         let mut seed = 0x2545_f491_u64;
         let mut next = |n: usize| {
@@ -1489,13 +1534,26 @@ mod tests {
 
     #[test]
     fn only_words_of_plain_characters_skip_the_grammar() {
-        fn split(src: &str) -> Option<Vec<&str>> {
-            plain_words(src).map(|ws| ws.into_iter().map(|w| &src[w]).collect())
+        fn split(src: &str) -> Option<Vec<String>> {
+            plain_words(src).map(|ws| ws.into_iter().map(|(_, text)| text).collect())
         }
-        assert_eq!(split("  git   status "), Some(vec!["git", "status"]));
+        assert_eq!(split("  git   status ").unwrap(), ["git", "status"]);
         assert_eq!(
-            split("kubectl --context=prod-eu delete ns web"),
-            Some(vec!["kubectl", "--context=prod-eu", "delete", "ns", "web"])
+            split("git commit -m 'fix: a; b' --author=\"A <a@x>\" ~/x a'b'\"c\"d ''").unwrap(),
+            [
+                "git",
+                "commit",
+                "-m",
+                "fix: a; b",
+                "--author=A <a@x>",
+                "~/x",
+                "abcd",
+                ""
+            ]
+        );
+        assert_eq!(
+            split("kubectl --context=prod-eu delete ns web").unwrap(),
+            ["kubectl", "--context=prod-eu", "delete", "ns", "web"]
         );
         for other in [
             "",
@@ -1503,10 +1561,7 @@ mod tests {
             "FOO=1 git push",
             "for x in a",
             "git status # comment",
-            "rm -rf ~",
             "rm -rf *",
-            "echo 'x'",
-            "echo \"x\"",
             "echo \\x",
             "echo $HOME",
             "a; b",
@@ -1522,6 +1577,17 @@ mod tests {
             "- x",
             "%1",
             "@x y",
+            "echo 'x",
+            "echo \"x",
+            "echo \"$x\"",
+            "echo \"a\\\\b\"",
+            "echo \"a!\"",
+            "echo \"`id`\"",
+            "'rm' -rf /",
+            "echo 'if'",
+            "echo \"done\"",
+            "x=1",
+            "echo a'b'\tc",
         ] {
             assert_eq!(split(other), None, "`{other}`");
         }
