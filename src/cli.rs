@@ -308,7 +308,8 @@ pub struct CheckArgs {
     /// The command as a shell string (as an agent hook sees it).
     #[arg(long, value_name = "STRING", conflicts_with = "argv")]
     pub command: Option<String>,
-    /// The command as an argv, after `--` (as a PATH shim or the exec gate sees it).
+    /// The command as an argv, after `--` (as a PATH shim or the exec gate sees it). A single
+    /// argument with spaces (`check "rm -rf /"`) is taken as a shell string, like --command.
     #[arg(
         trailing_var_arg = true,
         allow_hyphen_values = true,

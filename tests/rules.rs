@@ -67,6 +67,11 @@ fn check_exit_codes_follow_the_decision() {
         10
     );
     assert_eq!(code(&s.run(&["check", "--", "echo", "rm -rf /"])), 0);
+    // One quoted argument is a shell command, not a program named "rm -rf /".
+    let quoted = s.run(&["check", "rm -rf /"]);
+    assert_eq!(code(&quoted), 11, "{quoted:?}");
+    assert!(stderr(&quoted).contains("as a shell command"), "{quoted:?}");
+    assert_eq!(code(&s.run(&["check", "--", "ls"])), 0);
     // Neither form given, or both: usage error.
     assert_eq!(code(&s.run(&["check"])), 2);
 }

@@ -38,9 +38,18 @@ pub fn pack_error(e: LoadError) -> ExitCode {
 pub fn main(args: CheckArgs) -> anyhow::Result<ExitCode> {
     // One command, then exit: see `short_lived_process`.
     crate::rules::matcher::short_lived_process();
-    let input = match (&args.command, args.argv.is_empty()) {
-        (Some(s), true) => CommandInput::Shell(s.clone()),
-        (None, false) => CommandInput::Argv(args.argv.clone()),
+    let input = match (&args.command, args.argv.as_slice()) {
+        (Some(s), []) => CommandInput::Shell(s.clone()),
+        // `overwatch check "rm -rf /"`: no program is named "rm -rf /"; as an argv it would be
+        // allowed, which is never what the person typing it meant.
+        (None, [one]) if one.contains(char::is_whitespace) => {
+            eprintln!(
+                "overwatch check: evaluating {one:?} as a shell command (the same as --command); \
+                 to check an argv, give its words separately after --"
+            );
+            CommandInput::Shell(one.clone())
+        }
+        (None, [_, ..]) => CommandInput::Argv(args.argv.clone()),
         _ => {
             eprintln!("overwatch check: give exactly one of --command 'STRING' or -- ARGV…");
             return Ok(ExitCode::from(2));
