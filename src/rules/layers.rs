@@ -128,7 +128,9 @@ fn lower_all(mut v: Vec<String>) -> Vec<String> {
 pub struct LazyProgram {
     /// The program's entries in load order.
     parts: Vec<ProgramPart>,
-    spec: OnceLock<ProgramSpec>,
+    /// Boxed: the programs map holds one entry per program, moved at every growth; an inline
+    /// spec made each entry ~0.5 KB and the map's growth ~25 page faults of a `check`.
+    spec: OnceLock<Box<ProgramSpec>>,
 }
 
 /// One pack's `[[programs]]` entry for a program.
@@ -164,7 +166,7 @@ impl LazyProgram {
                 };
                 merge_into(&mut spec, p);
             }
-            spec
+            Box::new(spec)
         })
     }
 }
@@ -508,6 +510,7 @@ pub fn compile(inputs: Vec<Input>) -> Result<Compiled, LoadError> {
             ));
         }
         if !untrusted {
+            c.programs.reserve(programs.len());
             for (name, aliases, part) in programs {
                 add_program(&mut c, &name, &aliases, part);
             }
