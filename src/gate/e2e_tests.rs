@@ -714,6 +714,92 @@ fn held_requests_time_out_to_deny_and_hang_ups_withdraw() {
     assert_eq!(mode(server.socket_path().parent().unwrap()), 0o700);
 }
 
+/// What the socket answers besides decisions: refusals for a wrong token, malformed JSON and an
+/// oversized line, read on the accept thread; and a client whose line arrives in pieces slower
+/// than the thread waits is still answered (by the runtime). A dropped server stops accepting.
+#[test]
+fn the_socket_refuses_bad_requests_and_answers_slow_ones() {
+    use std::io::Read as _;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = GateConfig::new("e2e-refusals", vec!["sh".into()]);
+    config.runtime_base = Some(dir.path().to_path_buf());
+    config.audit_path = Some(dir.path().join("audit.jsonl"));
+    let (server, _events) = GateServer::start(runtime.handle(), config, real_rules()).unwrap();
+    let req = GateRequest {
+        layer: Layer::Hook,
+        agent: "claude-code".into(),
+        subject: Subject::Command("rm -rf /".into()),
+        cwd: "/".into(),
+        pid: 1,
+        env: BTreeMap::new(),
+    };
+    // Sends `parts` with a pause between them, closes its writing end, reads the answer.
+    let exchange = |parts: &[&[u8]], pause: Duration| -> protocol::WireResponse {
+        let mut stream = std::os::unix::net::UnixStream::connect(server.socket_path()).unwrap();
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                std::thread::sleep(pause);
+            }
+            // The server may answer an oversized line before reading all of it.
+            let _ = stream.write_all(part);
+        }
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+        let mut out = String::new();
+        stream.read_to_string(&mut out).unwrap();
+        serde_json::from_str(out.trim_end()).unwrap_or_else(|e| panic!("{e}: {out:?}"))
+    };
+    let line = |token: &str| {
+        let mut l = serde_json::to_vec(&protocol::WireRequest::new(token, &req)).unwrap();
+        l.push(b'\n');
+        l
+    };
+
+    let wrong = exchange(&[&line(&"0".repeat(64))], Duration::ZERO);
+    assert_eq!(wrong.decision, protocol::WireDecision::Deny);
+    assert!(wrong.reason.contains("session token"), "{}", wrong.reason);
+    let malformed = exchange(&[b"{not json\n"], Duration::ZERO);
+    assert!(
+        malformed.reason.contains("malformed"),
+        "{}",
+        malformed.reason
+    );
+    let big = vec![b'x'; protocol::MAX_REQUEST_BYTES + 10];
+    let oversized = exchange(&[&big], Duration::ZERO);
+    assert!(
+        oversized.reason.contains("longer than"),
+        "{}",
+        oversized.reason
+    );
+    assert!(oversized.rules.is_empty());
+
+    // Half the line, a pause longer than the accept thread waits, then the rest.
+    let whole = line(server.token());
+    let (head, tail) = whole.split_at(whole.len() / 2);
+    let slow = exchange(&[head, tail], Duration::from_millis(200));
+    assert_eq!(slow.decision, protocol::WireDecision::Deny);
+    assert!(
+        slow.rules.iter().any(|r| r.starts_with("core/")),
+        "decided by the rules: {slow:?}"
+    );
+    let fast = exchange(&[&whole], Duration::ZERO);
+    assert_eq!((fast.decision, fast.rules), (slow.decision, slow.rules));
+    let log = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    assert_eq!(log.lines().count(), 2, "refusals are not decisions: {log}");
+
+    let socket = server.socket_path().to_path_buf();
+    drop(server);
+    wait_until("the gate to stop accepting", || {
+        std::os::unix::net::UnixStream::connect(&socket)
+            .is_err()
+            .then_some(())
+    });
+}
+
 /// The exec gate's in-process asks (`overwatch run`): an exec the rules settle alone is decided
 /// and audited on the asking thread, with nobody driving the runtime; a `confirm` is held until
 /// the human answers, exactly like a socket client's.

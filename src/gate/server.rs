@@ -1,22 +1,25 @@
 //! The gate server: a Unix socket in a private runtime dir where clients ask for decisions.
 //!
-//! Runs on the app's tokio runtime. Each connection carries one request line and gets one
-//! response line. `allow`/`warn` are answered at once, `deny` with its reason, `confirm` is held in
+//! A thread of its own accepts connections and answers what the rules decide alone, so an
+//! answer never waits for the app's runtime (which also draws the TUI) or its blocking pool;
+//! a request held for the human, or one whose line is slow to arrive, moves to the runtime.
+//! Each connection carries one request line and gets one response line. `allow`/`warn` are answered at once, `deny` with its reason, `confirm` is held in
 //! [`Pending`] until the TUI answers, the optional timeout passes (deny) or the client hangs up.
 //!
 //! **Invariants:** the runtime dir is 0700 and the socket 0600, and connections from another uid
 //! are refused (SO_PEERCRED); a request with a wrong token is refused before evaluation; every
 //! decision is appended to the audit log before the client hears it.
 
+use std::io::{Read as _, Write as _};
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{UnixListener, UnixStream};
+use tokio::net::UnixStream;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 
 use super::audit::{AuditLog, AuditRecord, human_user, now_rfc3339, redact_command};
 use super::pending::{DEFAULT_ALLOW_ONCE_WINDOW, GateEvent, HeldView, Pending};
@@ -33,6 +36,15 @@ pub const ENV_TOKEN: &str = "OVERWATCH_SESSION";
 
 /// How long a client may take to send its request line before the connection is dropped.
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long the accept thread waits for a new connection's request line before handing the
+/// connection to the runtime: clients write it right after connecting, and a client that
+/// stalls must not hold up the next one for longer than this.
+const INLINE_WAIT: Duration = Duration::from_millis(20);
+
+/// How long writing an answer may block the accept thread (answers are a few hundred bytes,
+/// well within a socket buffer, so only a client that stopped reading can make it wait).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Turns command text into its loggable, displayable form (no secret values).
 pub type Redactor = Arc<dyn Fn(&str) -> String + Send + Sync>;
@@ -155,7 +167,9 @@ impl InProcessGate {
 pub struct GateServer {
     shared: Arc<Shared>,
     socket_path: PathBuf,
-    task: JoinHandle<()>,
+    /// Tells the accept thread to stop (it checks after each connection; `Drop` connects once
+    /// to wake it).
+    stop: Arc<AtomicBool>,
     dir: tempfile::TempDir,
 }
 
@@ -182,7 +196,7 @@ impl GateServer {
                 source,
             })?;
         let socket_path = dir.path().join("gate.sock");
-        let listener = bind_private(runtime, &socket_path)?;
+        let listener = bind_private(&socket_path)?;
         let token = new_token().map_err(GateError::Token)?;
         let audit_path = config
             .audit_path
@@ -202,11 +216,20 @@ impl GateServer {
             redactor: config.redactor,
             uid: nix::unistd::getuid().as_raw(),
         });
-        let task = runtime.spawn(accept_loop(listener, Arc::clone(&shared)));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (thread_shared, thread_stop, thread_runtime) =
+            (Arc::clone(&shared), Arc::clone(&stop), runtime.clone());
+        std::thread::Builder::new()
+            .name("overwatch-gate".into())
+            .spawn(move || accept_thread(listener, thread_shared, thread_runtime, thread_stop))
+            .map_err(|source| GateError::Bind {
+                path: socket_path.clone(),
+                source,
+            })?;
         let server = GateServer {
             shared,
             socket_path,
-            task,
+            stop,
             dir,
         };
         Ok((server, events))
@@ -265,7 +288,9 @@ impl GateServer {
 
 impl Drop for GateServer {
     fn drop(&mut self) {
-        self.task.abort();
+        self.stop.store(true, Ordering::SeqCst);
+        // Wakes the thread's accept(); it sees `stop` and returns, closing the listener.
+        let _ = std::os::unix::net::UnixStream::connect(&self.socket_path);
     }
 }
 
@@ -301,7 +326,7 @@ fn default_runtime_base() -> Result<PathBuf, GateError> {
     Ok(std::env::temp_dir())
 }
 
-fn bind_private(runtime: &tokio::runtime::Handle, path: &Path) -> Result<UnixListener, GateError> {
+fn bind_private(path: &Path) -> Result<std::os::unix::net::UnixListener, GateError> {
     use std::os::unix::fs::PermissionsExt;
     let bind_err = |source| GateError::Bind {
         path: path.to_path_buf(),
@@ -310,27 +335,92 @@ fn bind_private(runtime: &tokio::runtime::Handle, path: &Path) -> Result<UnixLis
     let std_listener = std::os::unix::net::UnixListener::bind(path).map_err(bind_err)?;
     // The dir is already 0700; the socket is made 0600 as a second fence.
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(bind_err)?;
-    std_listener.set_nonblocking(true).map_err(bind_err)?;
-    let _enter = runtime.enter();
-    UnixListener::from_std(std_listener).map_err(bind_err)
+    Ok(std_listener)
 }
 
-async fn accept_loop(listener: UnixListener, shared: Arc<Shared>) {
-    loop {
-        match listener.accept().await {
-            Ok((stream, _)) => {
-                tokio::spawn(serve_connection(stream, Arc::clone(&shared)));
+/// Accepts connections until [`GateServer`] is dropped, answering each on this thread when its
+/// request line arrives within [`INLINE_WAIT`] and the rules decide it alone (see the module
+/// docs). A panic while serving one connection drops that connection (its client denies) and
+/// the thread goes on.
+fn accept_thread(
+    listener: std::os::unix::net::UnixListener,
+    shared: Arc<Shared>,
+    runtime: tokio::runtime::Handle,
+    stop: Arc<AtomicBool>,
+) {
+    for stream in listener.incoming() {
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        match stream {
+            Ok(stream) => {
+                let serve = AssertUnwindSafe(|| serve_on_thread(stream, &shared, &runtime));
+                if panic::catch_unwind(serve).is_err() {
+                    tracing::error!("the gate panicked while serving a connection; it was dropped");
+                }
             }
             Err(err) => {
                 tracing::warn!("accepting a gate connection: {err}");
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                std::thread::sleep(Duration::from_millis(50));
             }
         }
     }
 }
 
-async fn serve_connection(stream: UnixStream, shared: Arc<Shared>) {
-    match stream.peer_cred() {
+/// What reading a request line on the accept thread gave.
+enum Line {
+    /// The line (or everything before the client closed its end).
+    Complete(Vec<u8>),
+    /// Over [`MAX_REQUEST_BYTES`] without a newline.
+    TooLong,
+    /// Not all there within [`INLINE_WAIT`]; the bytes so far.
+    Partial(Vec<u8>),
+}
+
+fn read_line_briefly(stream: &mut std::os::unix::net::UnixStream) -> std::io::Result<Line> {
+    stream.set_read_timeout(Some(INLINE_WAIT))?;
+    let mut line = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 4096];
+    loop {
+        match stream.read(&mut chunk) {
+            Ok(0) => return Ok(Line::Complete(line)),
+            Ok(n) => {
+                if let Some(at) = chunk[..n].iter().position(|&b| b == b'\n') {
+                    line.extend_from_slice(&chunk[..=at]);
+                    return Ok(if line.len() > MAX_REQUEST_BYTES {
+                        Line::TooLong
+                    } else {
+                        Line::Complete(line)
+                    });
+                }
+                line.extend_from_slice(&chunk[..n]);
+                if line.len() > MAX_REQUEST_BYTES {
+                    return Ok(Line::TooLong);
+                }
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Ok(Line::Partial(line));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Serves one connection from the accept thread: the same checks, evaluation, audit record and
+/// answer as [`serve_connection`], without the runtime unless the request must be held.
+fn serve_on_thread(
+    mut stream: std::os::unix::net::UnixStream,
+    shared: &Arc<Shared>,
+    runtime: &tokio::runtime::Handle,
+) {
+    use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
+    match getsockopt(&stream, PeerCredentials) {
         Ok(cred) if cred.uid() == shared.uid => {}
         Ok(cred) => {
             tracing::warn!("refused a gate connection from uid {}", cred.uid());
@@ -341,31 +431,115 @@ async fn serve_connection(stream: UnixStream, shared: Arc<Shared>) {
             return;
         }
     }
-    let (read_half, mut write_half) = stream.into_split();
-    let mut reader = BufReader::new(read_half);
-    let response = match read_request(&mut reader).await {
-        Err(reason) => WireResponse::refused(reason),
-        Ok(wire) if !tokens_equal(&wire.token, &shared.token) => {
-            tracing::warn!("refused a gate request with a wrong session token");
-            WireResponse::refused("refused: wrong or missing overwatch session token")
+    let response = match read_line_briefly(&mut stream) {
+        Err(err) => WireResponse::refused(format!("refused: reading the request: {err}")),
+        Ok(Line::TooLong) => WireResponse::refused(format!(
+            "refused: request longer than {MAX_REQUEST_BYTES} bytes"
+        )),
+        Ok(Line::Partial(prefix)) => {
+            to_runtime(stream, runtime, |s| {
+                serve_connection(s, Arc::clone(shared), prefix)
+            });
+            return;
         }
-        Ok(wire) => match wire.into_request() {
-            Err(err) => WireResponse::refused(format!("refused: malformed gate request: {err}")),
-            Ok(req) => decide(&shared, req, hung_up(&mut reader)).await,
+        Ok(Line::Complete(line)) => match checked_request(shared, &line) {
+            Err(refusal) => refusal,
+            Ok(req) => {
+                let assessment = evaluate_or_deny(&*shared.evaluator, &req);
+                match settle(shared, &req, &assessment) {
+                    Some(outcome) => finish(shared, &req, &assessment, outcome),
+                    None => {
+                        let shared = Arc::clone(shared);
+                        to_runtime(stream, runtime, |s| async move {
+                            let (read_half, mut write_half) = s.into_split();
+                            let mut reader = BufReader::new(read_half);
+                            let hangup = hung_up(&mut reader);
+                            let response = conclude(&shared, req, assessment, hangup).await;
+                            answer(&mut write_half, &response).await;
+                        });
+                        return;
+                    }
+                }
+            }
         },
     };
-    let mut line = serde_json::to_vec(&response).unwrap_or_else(|_| b"{}".to_vec());
-    line.push(b'\n');
-    if let Err(err) = write_half.write_all(&line).await {
+    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+    if let Err(err) = stream.write_all(&response_line(&response)) {
         tracing::debug!("answering a gate client that left: {err}");
     }
 }
 
+/// Moves a connection to the runtime and runs `serve` on it there. If the runtime is gone the
+/// connection is dropped (its client denies).
+fn to_runtime<F, Fut>(
+    stream: std::os::unix::net::UnixStream,
+    runtime: &tokio::runtime::Handle,
+    serve: F,
+) where
+    F: FnOnce(UnixStream) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let _enter = runtime.enter();
+    match stream
+        .set_nonblocking(true)
+        .and_then(|()| UnixStream::from_std(stream))
+    {
+        Ok(stream) => {
+            runtime.spawn(serve(stream));
+        }
+        Err(err) => tracing::warn!("handing a gate connection to the runtime: {err}"),
+    }
+}
+
+/// The request in `line` after the token check, or the refusal to send.
+fn checked_request(shared: &Shared, line: &[u8]) -> Result<GateRequest, WireResponse> {
+    let wire: WireRequest = serde_json::from_slice(line)
+        .map_err(|err| WireResponse::refused(format!("refused: malformed gate request: {err}")))?;
+    if !tokens_equal(&wire.token, &shared.token) {
+        tracing::warn!("refused a gate request with a wrong session token");
+        return Err(WireResponse::refused(
+            "refused: wrong or missing overwatch session token",
+        ));
+    }
+    wire.into_request()
+        .map_err(|err| WireResponse::refused(format!("refused: malformed gate request: {err}")))
+}
+
+fn response_line(response: &WireResponse) -> Vec<u8> {
+    let mut line = serde_json::to_vec(response).unwrap_or_else(|_| b"{}".to_vec());
+    line.push(b'\n');
+    line
+}
+
+async fn answer<W: tokio::io::AsyncWrite + Unpin>(writer: &mut W, response: &WireResponse) {
+    if let Err(err) = writer.write_all(&response_line(response)).await {
+        tracing::debug!("answering a gate client that left: {err}");
+    }
+}
+
+/// Serves a connection the accept thread handed over because its request line was slow to
+/// arrive (`prefix` is what had arrived; the peer's uid was checked).
+async fn serve_connection(stream: UnixStream, shared: Arc<Shared>, prefix: Vec<u8>) {
+    let (read_half, mut write_half) = stream.into_split();
+    let mut reader = BufReader::new(read_half);
+    let response = match read_request(&mut reader, prefix).await {
+        Err(reason) => WireResponse::refused(reason),
+        Ok(line) => match checked_request(&shared, &line) {
+            Err(refusal) => refusal,
+            Ok(req) => decide(&shared, req, hung_up(&mut reader)).await,
+        },
+    };
+    answer(&mut write_half, &response).await;
+}
+
+/// Completes the request line begun with `line`, within [`READ_TIMEOUT`] and
+/// [`MAX_REQUEST_BYTES`].
 async fn read_request<R: tokio::io::AsyncBufRead + Unpin>(
     reader: &mut R,
-) -> Result<WireRequest, String> {
-    let mut line = Vec::new();
-    let mut limited = reader.take(MAX_REQUEST_BYTES as u64 + 1);
+    mut line: Vec<u8>,
+) -> Result<Vec<u8>, String> {
+    let left = (MAX_REQUEST_BYTES + 1).saturating_sub(line.len());
+    let mut limited = reader.take(left as u64);
     match tokio::time::timeout(READ_TIMEOUT, limited.read_until(b'\n', &mut line)).await {
         Err(_) => return Err("refused: no request line within 5 s".into()),
         Ok(Err(err)) => return Err(format!("refused: reading the request: {err}")),
@@ -376,7 +550,7 @@ async fn read_request<R: tokio::io::AsyncBufRead + Unpin>(
             "refused: request longer than {MAX_REQUEST_BYTES} bytes"
         ));
     }
-    serde_json::from_slice(&line).map_err(|err| format!("refused: malformed gate request: {err}"))
+    Ok(line)
 }
 
 /// Completes when the client closes its connection (it went away while its request was held).
@@ -408,6 +582,16 @@ async fn decide(
             format!("denied: the rule engine failed on this command ({err})"),
         ),
     };
+    conclude(shared, req, assessment, hangup).await
+}
+
+/// Settles or holds an evaluated request, then audits it and builds the answer.
+async fn conclude(
+    shared: &Shared,
+    req: GateRequest,
+    assessment: Assessment,
+    hangup: impl std::future::Future<Output = ()>,
+) -> WireResponse {
     let outcome = match settle(shared, &req, &assessment) {
         Some(outcome) => outcome,
         None => hold(shared, &req, &assessment, hangup).await,
