@@ -645,19 +645,36 @@ fn drop_table_through_the_psql_shim_is_held_and_the_answer_enforced() {
     assert_eq!(log.lines().filter(|l| l.contains("DROP TABLE")).count(), 2);
 }
 
-#[test]
-fn held_requests_time_out_to_deny_and_hang_ups_withdraw() {
+/// A gate with the real rules on a one-worker runtime, its runtime dir and audit log in `dir`
+/// (`audit.jsonl`); `configure` adjusts the config first.
+fn gate_in(
+    dir: &Path,
+    session: &str,
+    configure: impl FnOnce(&mut GateConfig),
+) -> (
+    tokio::runtime::Runtime,
+    GateServer,
+    tokio::sync::mpsc::Receiver<pending::GateEvent>,
+) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .unwrap();
+    let mut config = GateConfig::new(session, vec!["sh".into()]);
+    config.runtime_base = Some(dir.to_path_buf());
+    config.audit_path = Some(dir.join("audit.jsonl"));
+    configure(&mut config);
+    let (server, events) = GateServer::start(runtime.handle(), config, real_rules()).unwrap();
+    (runtime, server, events)
+}
+
+#[test]
+fn held_requests_time_out_to_deny_and_hang_ups_withdraw() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = GateConfig::new("e2e-timeout", vec!["sh".into()]);
-    config.runtime_base = Some(dir.path().to_path_buf());
-    config.audit_path = Some(dir.path().join("audit.jsonl"));
-    config.confirm_timeout = Some(Duration::from_millis(200));
-    let (server, mut events) = GateServer::start(runtime.handle(), config, real_rules()).unwrap();
+    let (_runtime, server, mut events) = gate_in(dir.path(), "e2e-timeout", |c| {
+        c.confirm_timeout = Some(Duration::from_millis(200));
+    });
     let addr = client::GateAddress {
         socket: server.socket_path().to_path_buf(),
         token: server.token().to_string(),
@@ -720,16 +737,8 @@ fn held_requests_time_out_to_deny_and_hang_ups_withdraw() {
 #[test]
 fn the_socket_refuses_bad_requests_and_answers_slow_ones() {
     use std::io::Read as _;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut config = GateConfig::new("e2e-refusals", vec!["sh".into()]);
-    config.runtime_base = Some(dir.path().to_path_buf());
-    config.audit_path = Some(dir.path().join("audit.jsonl"));
-    let (server, _events) = GateServer::start(runtime.handle(), config, real_rules()).unwrap();
+    let (_runtime, server, _events) = gate_in(dir.path(), "e2e-refusals", |_| {});
     let req = GateRequest {
         layer: Layer::Hook,
         agent: "claude-code".into(),

@@ -218,17 +218,17 @@ fn parse_into(
             .push(format!("nesting deeper than {MAX_DEPTH} levels"));
         return;
     }
+    let walker = |out| Walker {
+        src,
+        env,
+        map,
+        depth,
+        out,
+    };
     if fast_path_enabled()
         && let Some(words) = plain_words(src)
     {
-        let mut w = Walker {
-            src,
-            env,
-            map,
-            depth,
-            out,
-        };
-        w.plain_command(words, state);
+        walker(out).plain_command(words, state);
         return;
     }
     let tree = PARSER.with(|cell| {
@@ -256,14 +256,7 @@ fn parse_into(
             "shell syntax error near byte {at}: parsed what could be parsed"
         ));
     }
-    let mut w = Walker {
-        src,
-        env,
-        map,
-        depth,
-        out,
-    };
-    w.block(root, state);
+    walker(out).block(root, state);
 }
 
 /// The words of `src` (byte range, text after quote removal) when it is one simple command that
