@@ -85,9 +85,16 @@ impl LazyRegex {
         LazyRegex::build_with(src, !SHORT_LIVED.load(std::sync::atomic::Ordering::Relaxed))
     }
 
-    /// [`LazyRegex::build`], with or without the lazy DFA (`hybrid`).
+    /// [`LazyRegex::build`], with or without the lazy DFA (`hybrid`). Without it, the one-pass
+    /// DFA and the literal prefilter are left out too: for one search over a short argument
+    /// building them costs more than they save (`check` of a command reaching ten rule
+    /// patterns: 5.5M → 4.8M instructions).
     fn build_with(src: &str, hybrid: bool) -> Result<Regex, String> {
-        let config = Regex::config().dfa(false).hybrid(hybrid);
+        let config = Regex::config()
+            .dfa(false)
+            .hybrid(hybrid)
+            .onepass(hybrid)
+            .auto_prefilter(hybrid);
         Regex::builder().configure(config).build(src).map_err(|e| {
             e.syntax_error()
                 .map_or_else(|| e.to_string(), ToString::to_string)
