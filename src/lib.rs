@@ -34,9 +34,13 @@ pub fn main() -> ExitCode {
         return cmd::shim::main_as(&program, std::env::args_os().skip(1).collect());
     }
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let result = match cmd::hook::fast_path(args.get(1..).unwrap_or_default()) {
-        Some(agent) => cmd::hook::adapter(agent),
-        None => dispatch(cli::Cli::parse_from(args)),
+    let rest = args.get(1..).unwrap_or_default();
+    let result = if let Some(agent) = cmd::hook::fast_path(rest) {
+        cmd::hook::adapter(agent)
+    } else if let Some(check) = cmd::check::fast_path(rest) {
+        cmd::check::main(check)
+    } else {
+        dispatch(cli::Cli::parse_from(args))
     };
     match result {
         Ok(code) => code,

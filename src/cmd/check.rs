@@ -34,6 +34,27 @@ pub fn pack_error(e: LoadError) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// `overwatch check [--json] --command STRING` spelled exactly so (`argv[1..]`), recognised
+/// before the command line is parsed, like the hook adapters ([`crate::cmd::hook::fast_path`]):
+/// scripts and CI run one check per command, and clap building the whole command tree was
+/// ~210k of a check's ~1.9M instructions. `STRING` must be UTF-8 and not start with `-` (clap
+/// refuses such a value); any other spelling goes through clap.
+pub fn fast_path(args: &[std::ffi::OsString]) -> Option<CheckArgs> {
+    let (json, rest) = match args {
+        [check, json, rest @ ..] if check == "check" && json == "--json" => (true, rest),
+        [check, rest @ ..] if check == "check" => (false, rest),
+        _ => return None,
+    };
+    let [flag, command] = rest else { return None };
+    let command = command.to_str().filter(|c| !c.starts_with('-'))?;
+    (flag == "--command").then(|| CheckArgs {
+        json,
+        rules: Vec::new(),
+        command: Some(command.to_owned()),
+        argv: Vec::new(),
+    })
+}
+
 /// Runs `overwatch check`.
 pub fn main(args: CheckArgs) -> anyhow::Result<ExitCode> {
     // One command, then exit: see `short_lived_process`.
@@ -105,4 +126,48 @@ pub fn render(eval: &Evaluation) -> String {
         let _ = writeln!(s, "  note: {n}");
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    #[test]
+    fn the_fast_path_reads_what_clap_reads() {
+        let args = |v: &[&str]| v.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        for taken in [
+            &["check", "--command", "git status"][..],
+            &["check", "--json", "--command", "kubectl delete ns x"],
+            &["check", "--command", ""],
+        ] {
+            let fast = fast_path(&args(taken)).unwrap_or_else(|| panic!("{taken:?}"));
+            let Command::Check(slow) =
+                Cli::parse_from(args(&[&["overwatch"], taken].concat())).command
+            else {
+                panic!("{taken:?} is not a check")
+            };
+            assert_eq!(
+                (fast.json, fast.rules, fast.command, fast.argv),
+                (slow.json, slow.rules, slow.command, slow.argv),
+                "{taken:?}"
+            );
+        }
+        for other in [
+            &["check", "--command", "-rf"][..],
+            &["check", "--command=ls"],
+            &["check", "--command", "ls", "--json"],
+            &["check", "--rules", "p.toml", "--command", "ls"],
+            &["check", "--", "git", "push"],
+            &["check", "rm -rf /"],
+            &["check", "--help"],
+            &["hook", "--command", "ls"],
+            &["check"],
+            &[],
+        ] {
+            assert!(fast_path(&args(other)).is_none(), "{other:?}");
+        }
+    }
 }
