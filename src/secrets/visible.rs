@@ -27,8 +27,7 @@ fn next_invisible(bytes: &[u8], from: usize) -> Option<usize> {
 /// whole (exact tests, from "Bit Twiddling Hacks": `hasless` and `haszero`). In a flagged word the
 /// lowest flagged byte is exact (the tests' borrows only run towards higher bytes), so it is found
 /// with `trailing_zeros` of the little-endian word; only when `hit` rejects it (`\t`, `\n`, `\r`
-/// for the view) are the word's later bytes looked at one by one. Shared with the asciicast JSON
-/// escaper (`record::json`).
+/// for the view) are the word's later bytes looked at one by one.
 #[inline]
 pub(crate) fn next_control_or(
     bytes: &[u8],
