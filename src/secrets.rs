@@ -13,6 +13,7 @@
 //! - a secret value is never logged or printed by this module.
 
 pub mod env;
+mod keywords;
 pub mod redactor;
 pub mod rules;
 pub mod stream;

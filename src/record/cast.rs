@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
-use super::json::push_json_string;
+use super::json::JsonEscaper;
 
 /// Which asciicast version to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -63,8 +63,10 @@ pub struct CastWriter {
     last: Duration,
     /// v3: last written absolute time rounded to milliseconds.
     last_ms: u128,
-    /// The event line being built (bytes: the JSON escaper copies 8-byte words into it).
+    /// The start of the event line being built, up to the data.
     line: Vec<u8>,
+    /// Escapes the data (and keeps its buffer between events).
+    json: JsonEscaper,
 }
 
 impl CastWriter {
@@ -119,7 +121,8 @@ impl CastWriter {
             format,
             last: Duration::ZERO,
             last_ms: 0,
-            line: Vec::with_capacity(256),
+            line: Vec::with_capacity(64),
+            json: JsonEscaper::default(),
         })
     }
 
@@ -144,9 +147,9 @@ impl CastWriter {
         self.line
             .extend_from_slice(code.encode_utf8(&mut [0; 4]).as_bytes());
         self.line.extend_from_slice(b"\", ");
-        push_json_string(&mut self.line, data);
-        self.line.extend_from_slice(b"]\n");
-        self.out.write_all(&self.line)
+        self.out.write_all(&self.line)?;
+        self.out.write_all(self.json.escape(data))?;
+        self.out.write_all(b"]\n")
     }
 
     /// Pushes buffered lines to the OS (survives a SIGKILL of overwatch, not a power loss).

@@ -6,12 +6,12 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use aho_corasick::automaton::{Automaton, StateID};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, MatchKind, dfa};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind, dfa};
 use regex::Regex;
 
+use super::keywords::{Candidates, KeywordTable, Stop};
 use super::rules::{RULES, RuleSpec};
-use super::visible::{invisible_parts, visible};
+use super::visible::{VisibleScan, Walked, invisible_parts, walk};
 
 /// Shortest env credential value redacted literally: shorter values (`1`, `true`, `dev`) would
 /// shred ordinary output and are not credentials worth the name.
@@ -45,6 +45,14 @@ pub enum SecretsError {
     /// The keyword automaton has no unanchored start state (a bug in how it is built).
     #[error("starting the secret keyword prefilter: {0}")]
     PrefilterStart(#[from] aho_corasick::MatchError),
+    /// The keyword automaton does not fit a table of 16-bit entries (too many keywords).
+    #[error("the secret keyword table needs {states} states × {classes} byte classes, over 65 535")]
+    KeywordTable {
+        /// States of the automaton.
+        states: usize,
+        /// Byte classes.
+        classes: usize,
+    },
 }
 
 struct CompiledRule {
@@ -55,66 +63,19 @@ struct CompiledRule {
 /// The built-in rules, compiled once per process (they are immutable and shared by every redactor).
 struct Builtin {
     rules: Vec<CompiledRule>,
-    /// One pattern per (rule, keyword) pair; `keyword_rule[pattern]` is the rule index. A DFA
-    /// walked by [`Builtin::candidates`] itself rather than through `AhoCorasick`'s overlapping
-    /// iterator, whose per-byte bookkeeping made this pass 30 % of recording (callgrind).
-    keywords: dfa::DFA,
-    keywords_start: StateID,
-    keyword_rule: Vec<usize>,
-}
-
-/// What one keyword pass found: the rules to run, and where keywords of rules with a
-/// [`RuleSpec::barrier`] end.
-struct Candidates {
-    /// `rules[rule]`: a keyword of the rule occurs.
-    rules: Vec<bool>,
-    /// (rule, offset of a keyword's last byte) for rules with a barrier, in text order.
-    hits: Vec<(usize, usize)>,
+    /// The keyword automaton walked over the visible runs of a text (with the view's walk).
+    view_keywords: KeywordTable,
+    /// The same automaton for a text scanned as it is (one with no view; see `visible::walk`).
+    text_keywords: KeywordTable,
 }
 
 impl Builtin {
-    /// Which rules have a keyword in `text` (ASCII case-insensitive), and where.
-    ///
-    /// One pass of the keyword DFA over `text`. It is built with `MatchKind::Standard`, whose match
-    /// states list every keyword ending at that byte (suffixes included), so checking the state
-    /// after each byte sees every occurrence, overlapping ones too.
-    fn candidates(&self, text: &str) -> Candidates {
-        let dfa = &self.keywords;
-        let mut found = Candidates {
-            rules: vec![false; self.rules.len()],
-            hits: Vec::new(),
-        };
-        let mut sid = self.keywords_start;
-        let bytes = text.as_bytes();
-        let mut at = 0;
-        // The hot loop only steps the DFA; the rare match states are handled out of line, so the
-        // loop keeps its state in registers (keeping `found` in it cost ~6 instructions a byte).
-        while let Some(&byte) = bytes.get(at) {
-            sid = dfa.next_state(Anchored::No, sid, byte);
-            // Without a prefilter only match (and dead) states are special.
-            if dfa.is_special(sid) {
-                self.record_match(sid, at, &mut found);
-            }
-            at += 1;
-        }
-        found
-    }
-
-    /// Marks the rules of every keyword the match state `sid` (reached at byte `at`) lists.
-    #[cold]
-    #[inline(never)]
-    fn record_match(&self, sid: StateID, at: usize, found: &mut Candidates) {
-        let dfa = &self.keywords;
-        if !dfa.is_match(sid) {
-            return;
-        }
-        for i in 0..dfa.match_len(sid) {
-            let rule = self.keyword_rule[dfa.match_pattern(sid, i).as_usize()];
-            found.rules[rule] = true;
-            if self.rules[rule].spec.barrier.is_some() {
-                found.hits.push((rule, at));
-            }
-        }
+    /// Which rules have a keyword in `text` itself, escape sequences included (ASCII
+    /// case-insensitive), and where.
+    fn text_candidates(&self, text: &str) -> Candidates {
+        let mut scan = self.text_keywords.scan(self.rules.len());
+        scan.visible_run(text.as_bytes(), 0, 0);
+        scan.found
     }
 }
 
@@ -163,17 +124,18 @@ fn compile_builtin() -> Result<Builtin, SecretsError> {
             keyword_rule.push(index);
         }
     }
+    // One pattern per (rule, keyword) pair; `keyword_rule[pattern]` is the rule index.
     let keywords = dfa::DFA::builder()
         .ascii_case_insensitive(true)
         .match_kind(MatchKind::Standard)
         .prefilter(false)
         .build(&patterns)?;
-    let keywords_start = keywords.start_state(Anchored::No)?;
+    let barrier: Vec<bool> = rules.iter().map(|r| r.spec.barrier.is_some()).collect();
+    let table = |stop| KeywordTable::new(&keywords, &keyword_rule, &barrier, stop);
     Ok(Builtin {
+        view_keywords: table(Stop::AtInvisible)?,
+        text_keywords: table(Stop::Never)?,
         rules,
-        keywords,
-        keywords_start,
-        keyword_rule,
     })
 }
 
@@ -214,6 +176,10 @@ impl Redactor {
             },
             SecretsError::Prefilter(err) => SecretsError::Prefilter(err.clone()),
             SecretsError::PrefilterStart(err) => SecretsError::PrefilterStart(err.clone()),
+            SecretsError::KeywordTable { states, classes } => SecretsError::KeywordTable {
+                states: *states,
+                classes: *classes,
+            },
         })?;
         let mut values: Vec<&str> = literal_values
             .iter()
@@ -255,10 +221,14 @@ impl Redactor {
     /// Terminal output is scanned as its visible text (see `visible.rs`), so escape sequences in
     /// the middle of a secret do not hide it; spans are in `text`'s offsets either way.
     pub fn find(&self, text: &str) -> Vec<Finding> {
-        match visible(text) {
-            None => self.find_plain(text),
-            Some((view, map)) => self
-                .find_plain(&view)
+        // One walk finds the view and the keywords in it (see `keywords.rs`).
+        let mut scan = self.builtin.view_keywords.scan(self.builtin.rules.len());
+        match walk(text, &mut scan) {
+            Walked::Same => self.find_plain(text, &scan.found),
+            // Nothing to look for: the view need not be built.
+            Walked::Mapped(_) if self.literals.is_none() && !scan.found.any() => Vec::new(),
+            Walked::Mapped(map) => self
+                .find_plain(&map.view(text), &scan.found)
                 .into_iter()
                 .map(|f| Finding {
                     start: map.original(f.start),
@@ -266,16 +236,18 @@ impl Redactor {
                     rule: f.rule,
                 })
                 .collect(),
+            Walked::Unmappable => self.find_plain(text, &self.builtin.text_candidates(text)),
         }
     }
 
-    fn find_plain(&self, text: &str) -> Vec<Finding> {
-        self.find_plain_with(text, true)
+    /// The secrets in `text` scanned as it is, given the rules whose keywords occur in it.
+    fn find_plain(&self, text: &str, candidates: &Candidates) -> Vec<Finding> {
+        self.find_plain_with(text, candidates, true)
     }
 
     /// [`Redactor::find_plain`]; `by_runs` false runs every candidate rule's regex on the whole
     /// text (the reference the run-limited search is tested against).
-    fn find_plain_with(&self, text: &str, by_runs: bool) -> Vec<Finding> {
+    fn find_plain_with(&self, text: &str, candidates: &Candidates, by_runs: bool) -> Vec<Finding> {
         let mut found = Vec::new();
         if let Some(literals) = &self.literals {
             for m in literals.find_iter(text) {
@@ -286,7 +258,6 @@ impl Redactor {
                 });
             }
         }
-        let candidates = self.builtin.candidates(text);
         for (index, rule) in self.builtin.rules.iter().enumerate() {
             if !candidates.rules[index] {
                 continue;
@@ -435,35 +406,149 @@ mod tests {
 
     use super::*;
 
+    use crate::secrets::planted::planted;
+    use crate::secrets::visible::tests::{reference_view, terminal_text};
+
+    /// The keywords of all rules, in pattern order, with their rules.
+    fn keywords() -> Vec<(&'static str, usize)> {
+        RULES
+            .iter()
+            .enumerate()
+            .flat_map(|(rule, spec)| spec.keywords.iter().map(move |k| (*k, rule)))
+            .collect()
+    }
+
+    /// What the keyword pass finds in `text` (scanned as it is), from `AhoCorasick`'s overlapping
+    /// iterator: the reference for the table walks.
+    fn reference_candidates(text: &str) -> Candidates {
+        let keywords = keywords();
+        let patterns: Vec<&str> = keywords.iter().map(|(k, _)| *k).collect();
+        let iterator = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .expect("builds");
+        let mut found = Candidates {
+            rules: vec![false; RULES.len()],
+            hits: Vec::new(),
+        };
+        for m in iterator.find_overlapping_iter(text) {
+            let rule = keywords[m.pattern().as_usize()].1;
+            found.rules[rule] = true;
+            if RULES[rule].barrier.is_some() {
+                found.hits.push((rule, m.end() - 1));
+            }
+        }
+        found
+    }
+
+    /// [`Redactor::find`] as it was before the view and the keywords were found in one walk:
+    /// the view built a byte at a time, the keywords found by `AhoCorasick`, every candidate
+    /// rule run on the whole view.
+    fn reference_find(redactor: &Redactor, text: &str) -> Vec<Finding> {
+        match reference_view(text) {
+            None => redactor.find_plain_with(text, &reference_candidates(text), false),
+            Some((view, offsets)) => redactor
+                .find_plain_with(&view, &reference_candidates(&view), false)
+                .into_iter()
+                .map(|f| Finding {
+                    start: offsets[f.start],
+                    end: offsets[f.end - 1] + 1,
+                    rule: f.rule,
+                })
+                .collect(),
+        }
+    }
+
+    /// Sorted by offset (the order of keywords ending at the same byte does not matter).
+    fn sorted(mut found: Candidates) -> Candidates {
+        found.hits.sort_unstable_by_key(|(rule, at)| (*at, *rule));
+        found
+    }
+
+    /// Text dense with keywords in any case, escape sequences, controls and non-ASCII text.
+    fn keyword_text() -> impl Strategy<Value = String> {
+        let keywords: Vec<&str> = keywords().into_iter().map(|(k, _)| k).collect();
+        proptest::collection::vec(
+            prop_oneof![
+                2 => "[ -~\r\n]{0,12}",
+                2 => terminal_text(),
+                1 => proptest::sample::select(keywords.clone()).prop_map(str::to_owned),
+                1 => proptest::sample::select(keywords).prop_map(|k| k.to_ascii_uppercase()),
+            ],
+            0..16,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    /// Secrets of every rule and env literals, whole, split by escape sequences, in titles and
+    /// hyperlinks, among terminal output.
+    fn secret_text() -> impl Strategy<Value = String> {
+        let secrets: Vec<String> = planted().into_iter().map(|p| p.line).collect();
+        proptest::collection::vec(
+            prop_oneof![
+                2 => terminal_text(),
+                2 => proptest::sample::select(secrets.clone()),
+                2 => (proptest::sample::select(secrets), 0usize..200, proptest::sample::select(vec![
+                    "\x1b[1;33m", "\x1b[0m", "\x1b[K", "\x07", "\x1b]0;t\x07", "\x1b(B", "\x1b",
+                    "\r\n", "\x1b[", "\x1b]0;",
+                ])).prop_map(|(line, at, escape)| {
+                    let mut at = at % (line.len() + 1);
+                    while !line.is_char_boundary(at) {
+                        at -= 1;
+                    }
+                    format!("{}{escape}{}", &line[..at], &line[at..])
+                }),
+                1 => "[A-Za-z_]{0,6}(token|key|secret|password)[ =:\"']{1,4}[A-Za-z0-9+/=._~!#$%^&*-]{10,40}",
+                1 => Just("password: hunter2hunter2 \x1b]0;Zx81kQwe77pLmnb2\x07".to_owned()),
+            ],
+            0..10,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
-        /// The hand-walked keyword DFA marks exactly the rules that `AhoCorasick`'s overlapping
-        /// iterator (the previous prefilter) marks, on text dense with keywords in any case.
+        /// The keyword table walked over a whole text (escape sequences included) finds exactly
+        /// the rules and keyword ends that `AhoCorasick`'s overlapping iterator finds.
         #[test]
-        fn keyword_pass_equals_the_overlapping_iterator(
-            parts in proptest::collection::vec(prop_oneof![
-                2 => "[ -~\r\n]{0,12}",
-                1 => proptest::sample::select(
-                    RULES.iter().flat_map(|r| r.keywords.iter().copied()).collect::<Vec<_>>()
-                ).prop_map(str::to_owned),
-                1 => proptest::sample::select(
-                    RULES.iter().flat_map(|r| r.keywords.iter().copied()).collect::<Vec<_>>()
-                ).prop_map(|k| k.to_ascii_uppercase()),
-            ], 0..16),
-        ) {
-            let text: String = parts.concat();
+        fn text_keyword_walk_equals_the_overlapping_iterator(text in keyword_text()) {
             let builtin = builtin().expect("compiles");
-            let patterns: Vec<&str> = RULES.iter().flat_map(|r| r.keywords.iter().copied()).collect();
-            let iterator = AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::Standard)
-                .build(&patterns)
-                .expect("builds");
-            let mut expected = vec![false; RULES.len()];
-            for m in iterator.find_overlapping_iter(&text) {
-                expected[builtin.keyword_rule[m.pattern().as_usize()]] = true;
+            prop_assert_eq!(
+                sorted(builtin.text_candidates(&text)),
+                sorted(reference_candidates(&text))
+            );
+        }
+
+        /// The keyword table walked along with the view finds, in view offsets, exactly what the
+        /// overlapping iterator finds in the view built a byte at a time.
+        #[test]
+        fn view_keyword_walk_equals_the_overlapping_iterator_on_the_view(text in keyword_text()) {
+            let builtin = builtin().expect("compiles");
+            let mut scan = builtin.view_keywords.scan(RULES.len());
+            let walked = walk(&text, &mut scan);
+            let view = match reference_view(&text) {
+                Some((view, _)) => view,
+                None => text.clone(),
+            };
+            if walked != Walked::Unmappable {
+                prop_assert_eq!(sorted(scan.found), sorted(reference_candidates(&view)));
             }
-            prop_assert_eq!(builtin.candidates(&text).rules, expected);
+        }
+
+        /// `find` (one walk for view and keywords, the view built only when needed, key/URL rules
+        /// only around their keywords) finds exactly what the reference finds.
+        #[test]
+        fn find_equals_the_reference(text in secret_text()) {
+            let literals = ["hunter2hunter2", "Zx81kQwe77pLmnb2"];
+            for redactor in [Redactor::builtin(), Redactor::new(&literals)] {
+                let redactor = redactor.expect("builds");
+                prop_assert_eq!(
+                    redactor.find(&text),
+                    reference_find(&redactor, &text),
+                    "in {:?}", text
+                );
+            }
         }
 
         /// Running a rule with a barrier only on the runs around its keywords finds exactly what
@@ -490,9 +575,10 @@ mod tests {
         ) {
             let text: String = parts.concat();
             let redactor = Redactor::new(&["literal-value-1"]).expect("builds");
+            let candidates = redactor.builtin.text_candidates(&text);
             prop_assert_eq!(
-                redactor.find_plain_with(&text, true),
-                redactor.find_plain_with(&text, false),
+                redactor.find_plain_with(&text, &candidates, true),
+                redactor.find_plain_with(&text, &candidates, false),
                 "in {:?}", text
             );
         }

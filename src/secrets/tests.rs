@@ -298,10 +298,14 @@ fn secrets_broken_by_escape_sequences_are_redacted_and_the_escapes_kept() {
 
 #[test]
 fn visible_view_maps_back_to_the_original() {
-    use super::visible::{invisible_parts, visible};
-    assert!(visible("plain text").is_none());
+    use super::visible::tests::RunsOnly;
+    use super::visible::{Walked, invisible_parts, walk};
+    assert_eq!(walk("plain text", &mut RunsOnly), Walked::Same);
     let text = "a\x1b[31mb\x1b]0;title\x07c\x08d\x1b(Be";
-    let (view, map) = visible(text).expect("has escapes");
+    let Walked::Mapped(map) = walk(text, &mut RunsOnly) else {
+        panic!("{text:?} has escapes");
+    };
+    let view = map.view(text);
     assert_eq!(view, "ab0;titlecde");
     assert_eq!(map.original(view.len()), text.len());
     for (i, ch) in view.char_indices() {

@@ -1,66 +1,24 @@
 //! The visible text of terminal output: escape sequences (CSI, two- and three-byte ESC sequences,
 //! the introducers and terminators of OSC/DCS/SOS/PM/APC strings) and invisible C0 controls
-//! removed, with a map back to the original ([`ViewMap`]). String payloads (window titles, OSC 8 hyperlink URLs)
-//! stay in the view: they are written to recordings like any text, so they must be scanned.
+//! removed, with a map back to the original ([`ViewMap`]). String payloads (window titles, OSC 8
+//! hyperlink URLs) stay in the view: they are written to recordings like any text, so they must
+//! be scanned.
 //!
 //! Redaction scans this view so that a secret a TUI printed with colour changes or cursor moves in
 //! the middle (`ghp_ab\x1b[1mcd…`) is still one token; the original span is then replaced and the
 //! escape sequences inside it are kept, so the screen state after the placeholder is unchanged.
 //!
+//! `walk` finds the sequences and hands the visible runs between them to a `VisibleScan` (the
+//! redactor's keyword automaton, which spots the byte that starts the next sequence in the same
+//! table lookup it does anyway), so finding the view costs no pass of its own; the view text is
+//! built from the map only when something must be searched in it ([`ViewMap::view`]).
+//!
 //! Invariant: the view copies visible characters byte for byte, so mapped offsets fall on
 //! character boundaries of the original.
 
 /// True for bytes that start something the view removes.
-fn is_invisible_start(b: u8) -> bool {
+pub(crate) fn is_invisible_start(b: u8) -> bool {
     b == 0x1b || (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f
-}
-
-/// The first byte at or after `from` that starts something the view removes. Text between escape
-/// sequences is most of the recorded output, so it is skipped 8 bytes at a time (see
-/// [`next_control_or`]).
-fn next_invisible(bytes: &[u8], from: usize) -> Option<usize> {
-    next_control_or(bytes, from, &[0x7f], is_invisible_start)
-}
-
-/// The first byte at or after `from` for which `hit` holds, where `hit` may be true only for C0
-/// controls (below 0x20) and the bytes in `also`. A word of 8 bytes with none of those is skipped
-/// whole (exact tests, from "Bit Twiddling Hacks": `hasless` and `haszero`). In a flagged word the
-/// lowest flagged byte is exact (the tests' borrows only run towards higher bytes), so it is found
-/// with `trailing_zeros` of the little-endian word; only when `hit` rejects it (`\t`, `\n`, `\r`
-/// for the view) are the word's later bytes looked at one by one. Shared with the asciicast JSON
-/// escaper (`record::json`).
-#[inline]
-pub(crate) fn next_control_or(
-    bytes: &[u8],
-    from: usize,
-    also: &[u8],
-    hit: impl Fn(u8) -> bool,
-) -> Option<usize> {
-    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
-    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
-    let mut at = from;
-    while let Some(word) = bytes.get(at..at + 8) {
-        let x = u64::from_le_bytes(word.try_into().unwrap_or_default());
-        let mut flagged = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
-        for &b in also {
-            flagged |= has_zero(x ^ (ONES * u64::from(b)));
-        }
-        if flagged != 0 {
-            let first = (flagged.trailing_zeros() / 8) as usize;
-            if hit(word[first]) {
-                return Some(at + first);
-            }
-            if let Some(i) = word[first + 1..].iter().position(|b| hit(*b)) {
-                return Some(at + first + 1 + i);
-            }
-        }
-        at += 8;
-    }
-    bytes[at.min(bytes.len())..]
-        .iter()
-        .position(|b| hit(*b))
-        .map(|i| at + i)
 }
 
 /// Byte length of the escape sequence or control at `text[at..]` (≥ 1), or 0 if `text[at]` is
@@ -78,15 +36,12 @@ fn invisible_len(text: &[u8], at: usize) -> usize {
     };
     match next {
         b'[' => {
-            // CSI: parameters/intermediates until a final byte 0x40–0x7E.
-            let mut i = at + 2;
-            while i < text.len() {
-                if (0x40..=0x7e).contains(&text[i]) {
-                    return i + 1 - at;
-                }
-                i += 1;
-            }
-            text.len() - at
+            // CSI: parameters/intermediates until a final byte 0x40–0x7E. (An iterator, not
+            // indexing: most sequences are CSI, and the bounds checks were half of their cost.)
+            text[at + 2..]
+                .iter()
+                .position(|b| (0x40..=0x7e).contains(b))
+                .map_or(text.len() - at, |i| i + 3)
         }
         b']' | b'P' | b'X' | b'^' | b'_' => {
             // String until BEL or ST (ESC \).
@@ -152,65 +107,107 @@ impl ViewMap {
         text + (at - view)
     }
 
-    /// Appends `text[from..to]` to `view` (so the view is built as a `String` without validating
-    /// it again). The ends nearly always sit next to removed ASCII bytes; `None` when one does not
-    /// fall on a character boundary (an `ESC (` followed by a non-ASCII character), and the caller
-    /// gives up on the view.
-    fn keep(&mut self, view: &mut String, text: &str, from: usize, to: usize) -> Option<()> {
+    /// Appends the run `text[from..to]` to the view. `None` when an end does not fall on a
+    /// character boundary (an `ESC (` followed by a non-ASCII character): there is no view then.
+    fn keep(&mut self, text: &str, from: usize, to: usize) -> Option<()> {
         if from >= to {
             return Some(());
+        }
+        if !(text.is_char_boundary(from) && text.is_char_boundary(to)) {
+            return None;
         }
         // Extend the previous run when the original is contiguous with it.
         let contiguous = self
             .runs
             .last()
-            .is_some_and(|(v, t)| t + (view.len() - v) == from);
+            .is_some_and(|(v, t)| t + (self.view_len - v) == from);
         if !contiguous {
-            self.runs.push((view.len(), from));
+            self.runs.push((self.view_len, from));
         }
-        view.push_str(text.get(from..to)?);
+        self.view_len += to - from;
         Some(())
+    }
+
+    /// The view text of `text` (the text this map was made from by `walk`).
+    pub fn view(&self, text: &str) -> String {
+        let mut view = String::with_capacity(self.view_len);
+        for (i, &(at, from)) in self.runs.iter().enumerate() {
+            let end = self
+                .runs
+                .get(i + 1)
+                .map_or(self.view_len, |(next, _)| *next);
+            // Runs were checked to start and end on character boundaries when they were kept.
+            view.push_str(&text[from..from + (end - at)]);
+        }
+        view
     }
 }
 
-/// The visible text and where each of its bytes came from. `None` when `text` has nothing
-/// invisible (the view would equal it), or when a sequence ends inside a character (`ESC (`
-/// before a non-ASCII one), where the caller scans `text` as it is.
-pub fn visible(text: &str) -> Option<(String, ViewMap)> {
+/// What [`walk`] hands the visible bytes to, a run at a time.
+pub(crate) trait VisibleScan {
+    /// Consumes `bytes[from..]` up to the first byte that starts something the view removes
+    /// ([`is_invisible_start`]) or to the end, and returns where it stopped. `view_at` is the
+    /// view offset of `bytes[from]`.
+    fn visible_run(&mut self, bytes: &[u8], from: usize, view_at: usize) -> usize;
+}
+
+/// How the view of a text relates to it (see [`walk`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Walked {
+    /// Nothing is removed: the view is the text itself.
+    Same,
+    /// The view is the runs of the text in this map.
+    Mapped(ViewMap),
+    /// A sequence ends inside a character (`ESC (` before a non-ASCII one): there is no view,
+    /// and the caller scans the text as it is (what `scan` saw is to be discarded).
+    Unmappable,
+}
+
+/// Finds the view of `text`, handing every visible run to `scan` in order (so `scan` sees exactly
+/// the bytes of the view, in order, and their view offsets).
+pub(crate) fn walk(text: &str, scan: &mut impl VisibleScan) -> Walked {
     let bytes = text.as_bytes();
-    let first = next_invisible(bytes, 0)?;
-    let mut view = String::with_capacity(bytes.len());
+    let first = scan.visible_run(bytes, 0, 0);
+    if first == bytes.len() {
+        return Walked::Same;
+    }
     let mut map = ViewMap {
-        runs: Vec::new(),
+        // About one run per dozen bytes of agent output; growing the vector cost more than this.
+        runs: Vec::with_capacity(bytes.len() / 16 + 1),
         view_len: 0,
         text_len: bytes.len(),
     };
-    map.keep(&mut view, text, 0, first)?;
+    if map.keep(text, 0, first).is_none() {
+        return Walked::Unmappable;
+    }
     let mut at = first;
     while at < bytes.len() {
         let skip = invisible_len(bytes, at);
-        if skip > 0 {
-            // A string sequence's payload (OSC 0 title, OSC 8 hyperlink URL, DCS data) is written
-            // to the recording too, so it is scanned: keep its bytes, drop introducer/terminator.
-            if let Some((from, to)) = string_payload(bytes, at, skip) {
-                let mut run = from;
-                for (i, &b) in bytes.iter().enumerate().take(to).skip(from) {
-                    if is_invisible_start(b) {
-                        map.keep(&mut view, text, run, i)?;
-                        run = i + 1;
-                    }
+        // A string sequence's payload (OSC 0 title, OSC 8 hyperlink URL, DCS data) is written to
+        // the recording too, so it is scanned: keep its bytes, drop introducer and terminator
+        // and the controls inside.
+        if let Some((from, to)) = string_payload(bytes, at, skip) {
+            let payload = &bytes[..to];
+            let mut run = from;
+            loop {
+                let stop = scan.visible_run(payload, run, map.view_len);
+                if map.keep(text, run, stop).is_none() {
+                    return Walked::Unmappable;
                 }
-                map.keep(&mut view, text, run, to)?;
+                if stop >= to {
+                    break;
+                }
+                run = stop + 1;
             }
-            at += skip;
-            continue;
         }
-        let run_end = next_invisible(bytes, at).unwrap_or(bytes.len());
-        map.keep(&mut view, text, at, run_end)?;
-        at = run_end;
+        at += skip;
+        let stop = scan.visible_run(bytes, at, map.view_len);
+        if map.keep(text, at, stop).is_none() {
+            return Walked::Unmappable;
+        }
+        at = stop;
     }
-    map.view_len = view.len();
-    Some((view, map))
+    Walked::Mapped(map)
 }
 
 /// The escape sequences and controls inside `text`, concatenated (what a replacement keeps).
@@ -241,16 +238,78 @@ pub fn invisible_between(text: &str, from: usize, to: usize) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    /// A [`VisibleScan`] that only looks for the end of each run, a byte at a time.
+    pub(crate) struct RunsOnly;
+
+    impl VisibleScan for RunsOnly {
+        fn visible_run(&mut self, bytes: &[u8], from: usize, _view_at: usize) -> usize {
+            bytes[from..]
+                .iter()
+                .position(|b| is_invisible_start(*b))
+                .map_or(bytes.len(), |i| from + i)
+        }
+    }
+
+    /// The view of `text` and the original offset of each of its bytes, built a byte at a time
+    /// (the reference [`walk`] is tested against); `None` when nothing is invisible or when the
+    /// view is not UTF-8 (a sequence ended inside a character).
+    pub(crate) fn reference_view(text: &str) -> Option<(String, Vec<usize>)> {
+        let bytes = text.as_bytes();
+        if !bytes.iter().any(|b| is_invisible_start(*b)) {
+            return None;
+        }
+        let (mut view, mut offsets) = (Vec::new(), Vec::new());
+        let mut at = 0;
+        while at < bytes.len() {
+            let skip = invisible_len(bytes, at);
+            if skip == 0 {
+                view.push(bytes[at]);
+                offsets.push(at);
+                at += 1;
+                continue;
+            }
+            if let Some((from, to)) = string_payload(bytes, at, skip) {
+                for (i, &b) in bytes.iter().enumerate().take(to).skip(from) {
+                    if !is_invisible_start(b) {
+                        view.push(b);
+                        offsets.push(i);
+                    }
+                }
+            }
+            at += skip;
+        }
+        Some((String::from_utf8(view).ok()?, offsets))
+    }
+
+    /// Terminal-output-like text: plain and non-ASCII text, every kind of sequence (terminated,
+    /// unterminated, with controls and non-ASCII inside), lone controls and ESCs.
+    pub(crate) fn terminal_text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                3 => "[ -~]{0,8}",
+                1 => proptest::sample::select(vec![
+                    "é", "日本", "✓", "\r\n", "\t", "\x1b", "\x1b[", "\x1b[1;32m", "\x1b[0m",
+                    "\x1b[K", "\x1b]0;title\x07", "\x1b]8;;https://x.example/\x1b\\", "\x1b]",
+                    "\x1bP", "\x1b_", "\x1b(B", "\x1b(", "\x1b(é", "\x1b#8", "\x1bé", "\x1bM",
+                    "\x07", "\x08", "\x7f", "\x00", "\x1b\\", "\x1b]0;a\x08b\x1b[c\x07",
+                ]).prop_map(str::to_owned),
+            ],
+            0..24,
+        )
+        .prop_map(|parts| parts.concat())
+    }
 
     #[test]
     fn a_sequence_ending_inside_a_character_gives_no_view_and_secrets_are_still_found() {
         let token = format!("ghp_{}", "Zx81kQwe77pLmnb2".repeat(3));
         let text = format!("\x1b(é {token} \x1b[1mok");
-        assert_eq!(visible(&text), None);
+        assert_eq!(walk(&text, &mut RunsOnly), Walked::Unmappable);
+        assert_eq!(reference_view(&text), None);
         let redacted = crate::secrets::Redactor::builtin()
             .expect("rules compile")
             .redact(&text)
@@ -260,20 +319,35 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
-        /// The word-at-a-time scan finds exactly what a byte-by-byte scan finds.
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        /// The walk finds the view a byte-at-a-time copy finds, maps every view byte to the same
+        /// original offset, and hands the scanner exactly the view's bytes at their view offsets.
         #[test]
-        fn next_invisible_equals_a_byte_scan(
-            bytes in proptest::collection::vec(prop_oneof![
-                4 => 0x20u8..0x7f,
-                1 => any::<u8>(),
-                1 => Just(b'\r'),
-            ], 0..80),
-            from in 0usize..80,
-        ) {
-            let from = from.min(bytes.len());
-            let naive = bytes[from..].iter().position(|b| is_invisible_start(*b)).map(|i| from + i);
-            prop_assert_eq!(next_invisible(&bytes, from), naive);
+        fn walk_equals_a_byte_at_a_time_view(text in terminal_text()) {
+            /// Records the bytes it is handed, checking their view offsets.
+            struct Collect(Vec<u8>);
+            impl VisibleScan for Collect {
+                fn visible_run(&mut self, bytes: &[u8], from: usize, view_at: usize) -> usize {
+                    assert_eq!(view_at, self.0.len(), "view offset of run at {from}");
+                    let stop = RunsOnly.visible_run(bytes, from, view_at);
+                    self.0.extend_from_slice(&bytes[from..stop]);
+                    stop
+                }
+            }
+            let mut seen = Collect(Vec::new());
+            match (walk(&text, &mut seen), reference_view(&text)) {
+                (Walked::Same, None) => prop_assert_eq!(&seen.0, text.as_bytes()),
+                (Walked::Unmappable, None) => {}
+                (Walked::Mapped(map), Some((view, offsets))) => {
+                    prop_assert_eq!(map.view(&text), view.clone());
+                    prop_assert_eq!(&seen.0, view.as_bytes());
+                    for (i, at) in offsets.iter().enumerate() {
+                        prop_assert_eq!(map.original(i), *at);
+                    }
+                    prop_assert_eq!(map.original(view.len()), text.len());
+                }
+                (walked, reference) => prop_assert!(false, "{walked:?} vs {reference:?}"),
+            }
         }
     }
 }
