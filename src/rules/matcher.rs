@@ -47,6 +47,8 @@ pub fn short_lived_process() {
 pub struct LazyRegex {
     pub src: String,
     cell: OnceLock<Option<Regex>>,
+    /// Compiled over bytes, without Unicode (see [`LazyRegex::bytes`]).
+    bytes: bool,
 }
 
 /// The pattern only: whether it has been compiled yet is not part of what a rule is.
@@ -58,7 +60,11 @@ impl std::fmt::Debug for LazyRegex {
 
 impl Clone for LazyRegex {
     fn clone(&self) -> Self {
-        LazyRegex::new(self.src.as_str())
+        LazyRegex {
+            src: self.src.clone(),
+            cell: OnceLock::new(),
+            bytes: self.bytes,
+        }
     }
 }
 
@@ -68,42 +74,61 @@ impl LazyRegex {
         LazyRegex {
             src: src.into(),
             cell: OnceLock::new(),
+            bytes: false,
+        }
+    }
+
+    /// Wraps a pattern to compile without Unicode and over bytes (`.` and `[^/]` are any byte
+    /// but one, `\xNN` is a byte): for patterns written so that on valid UTF-8 they match
+    /// exactly what their Unicode reading would ([`Glob`]'s). Unicode classes make
+    /// regex-automata allocate and fill a 400 KB UTF-8 map per pattern compiled, which a
+    /// one-shot `check` pays in page faults for every glob it tries.
+    pub fn bytes(src: impl Into<String>) -> LazyRegex {
+        LazyRegex {
+            bytes: true,
+            ..LazyRegex::new(src)
         }
     }
 
     /// The compiled regex; `None` if the pattern is invalid (callers fail closed).
     pub fn get(&self) -> Option<&Regex> {
-        self.cell
-            .get_or_init(|| LazyRegex::build(&self.src).ok())
-            .as_ref()
+        self.cell.get_or_init(|| self.build().ok()).as_ref()
     }
 
     /// Compiles `src` the way [`regex::Regex::new`] does (same syntax), minus the full DFA.
     /// Errors are regex-syntax's message for a syntax error (its last line names the problem,
     /// e.g. `error: unclosed group`), else the builder's.
-    fn build(src: &str) -> Result<Regex, String> {
-        LazyRegex::build_with(src, !SHORT_LIVED.load(std::sync::atomic::Ordering::Relaxed))
+    fn build(&self) -> Result<Regex, String> {
+        let hybrid = !SHORT_LIVED.load(std::sync::atomic::Ordering::Relaxed);
+        LazyRegex::build_with(&self.src, hybrid, self.bytes)
     }
 
     /// [`LazyRegex::build`], with or without the lazy DFA (`hybrid`). Without it, the one-pass
     /// DFA and the literal prefilter are left out too: for one search over a short argument
     /// building them costs more than they save (`check` of a command reaching ten rule
     /// patterns: 5.5M → 4.8M instructions).
-    fn build_with(src: &str, hybrid: bool) -> Result<Regex, String> {
+    fn build_with(src: &str, hybrid: bool, bytes: bool) -> Result<Regex, String> {
         let config = Regex::config()
             .dfa(false)
             .hybrid(hybrid)
             .onepass(hybrid)
             .auto_prefilter(hybrid);
-        Regex::builder().configure(config).build(src).map_err(|e| {
-            e.syntax_error()
-                .map_or_else(|| e.to_string(), ToString::to_string)
-        })
+        let syntax = regex_automata::util::syntax::Config::new()
+            .unicode(!bytes)
+            .utf8(!bytes);
+        Regex::builder()
+            .configure(config)
+            .syntax(syntax)
+            .build(src)
+            .map_err(|e| {
+                e.syntax_error()
+                    .map_or_else(|| e.to_string(), ToString::to_string)
+            })
     }
 
     /// Compiles now, returning the regex error text (see `LazyRegex::build`).
     pub fn validate(&self) -> Result<(), String> {
-        let r = LazyRegex::build(&self.src)?;
+        let r = self.build()?;
         let _ = self.cell.set(Some(r));
         Ok(())
     }
@@ -214,6 +239,10 @@ impl FlagPat {
     }
 }
 
+/// One UTF-8 encoded character other than `/`, as a byte regex (RFC 3629 lead and continuation
+/// bytes; on valid UTF-8 this is exactly one character).
+const UTF8_CHAR_BUT_SLASH: &str = r"(?:[\x00-\x2E\x30-\x7F]|[\xC0-\xDF][\x80-\xBF]|[\xE0-\xEF][\x80-\xBF]{2}|[\xF0-\xF7][\x80-\xBF]{3})";
+
 /// A compiled path glob (`~/.ssh/id_*`, `.env*`, `**/*.tfstate`).
 #[derive(Debug, Clone)]
 pub struct Glob {
@@ -227,6 +256,19 @@ impl Glob {
     /// Translates a glob to a (lazily compiled) regex. Errors name the glob; an unbalanced
     /// `{` is the only way to get one.
     pub fn new(src: &str) -> Result<Glob, String> {
+        Ok(Glob {
+            src: src.to_string(),
+            re: LazyRegex::bytes(Glob::translate(src, false)?),
+            basename_only: !src.contains('/'),
+        })
+    }
+
+    /// The regex for glob `src`: `*` is `[^/]*`, `**/` any directories, `**` anything, `?` one
+    /// character but `/`, `{a,b}` either. With `unicode` false the regex is for
+    /// [`LazyRegex::bytes`]: `?` is spelled as the UTF-8 encodings of one character, so on
+    /// valid UTF-8 it matches what the Unicode regex matches
+    /// (`tests::glob_bytes_match_like_unicode`).
+    fn translate(src: &str, unicode: bool) -> Result<String, String> {
         // Built-in packs carry ~70 globs, translated at every start of a short-lived process:
         // one pass over the characters into one preallocated string.
         let mut re = String::with_capacity(src.len() * 2 + 2);
@@ -245,7 +287,8 @@ impl Glob {
                     }
                 }
                 '*' => re.push_str("[^/]*"),
-                '?' => re.push_str("[^/]"),
+                '?' if unicode => re.push_str("[^/]"),
+                '?' => re.push_str(UTF8_CHAR_BUT_SLASH),
                 '{' => {
                     in_alt = true;
                     re.push_str("(?:");
@@ -266,11 +309,7 @@ impl Glob {
         if in_alt {
             return Err(format!("glob `{src}`: unclosed `{{`"));
         }
-        Ok(Glob {
-            src: src.to_string(),
-            re: LazyRegex::new(re),
-            basename_only: !src.contains('/'),
-        })
+        Ok(re)
     }
 
     /// Whether an absolute path matches (tried as absolute, `~/…` and project-relative).
@@ -964,8 +1003,8 @@ mod tests {
                     .chain(&r.regex)
                     .map(|s| s.get_ref().clone());
                 for src in sources {
-                    let lazy = LazyRegex::build_with(&src, true).unwrap();
-                    let pike = LazyRegex::build_with(&src, false).unwrap();
+                    let lazy = LazyRegex::build_with(&src, true, false).unwrap();
+                    let pike = LazyRegex::build_with(&src, false, false).unwrap();
                     for h in &haystacks {
                         assert_eq!(lazy.is_match(h), pike.is_match(h), "{src} on {h:?}");
                     }
@@ -984,10 +1023,81 @@ mod tests {
             Ok(r"^(?:.*/)?[^/]*\.tfstate$")
         );
         assert_eq!(re("a/**").as_deref(), Ok(r"^a/.*$"));
-        assert_eq!(re("~/.ssh/id_?").as_deref(), Ok(r"^\~/\.ssh/id_[^/]$"));
+        assert_eq!(
+            re("~/.ssh/id_?").as_deref(),
+            Ok(format!(r"^\~/\.ssh/id_{UTF8_CHAR_BUT_SLASH}$").as_str())
+        );
         assert_eq!(re("*.{pem,key}").as_deref(), Ok(r"^[^/]*\.(?:pem|key)$"));
         assert_eq!(re("a+b(c)").as_deref(), Ok(r"^a\+b\(c\)$"));
         assert_eq!(re("é,}").as_deref(), Ok("^é,\\}$"));
         assert!(re("*.{pem").is_err());
+    }
+
+    #[test]
+    fn glob_bytes_match_like_unicode() {
+        // Globs compile over bytes without Unicode; on any valid UTF-8 path they must match
+        // exactly what the Unicode regex of the same glob matches.
+        let globs = [
+            "*.{pem,key}",
+            "~/.ssh/id_?",
+            "**/*.tfstate",
+            "a/**",
+            "é?/x*",
+            "??",
+            "?",
+            "*",
+            "**/é*",
+            ".env*",
+            "~/.aws/*",
+            "a?c",
+            "{é,ü}?",
+        ];
+        let paths = [
+            "",
+            "a",
+            "é",
+            "ab",
+            "éé",
+            "aé",
+            "€",
+            "𝄞",
+            "a/b",
+            "a/b/c",
+            "x.pem",
+            "é.key",
+            "a/é.key",
+            "dir/é.tfstate",
+            ".tfstate",
+            "~/.ssh/id_a",
+            "~/.ssh/id_é",
+            "~/.ssh/id_𝄞",
+            "~/.ssh/id_ab",
+            "~/.ssh/id_/",
+            "éa/x",
+            "é€/xyz",
+            "é/x",
+            "a\nb",
+            ".env",
+            ".env.é",
+            "~/.aws/credentials",
+            "~/.aws/a/b",
+            "abc",
+            "a€c",
+            "a/c",
+            "éa",
+            "üü",
+            "é𝄞",
+        ];
+        for g in globs {
+            let bytes = Glob::new(g).unwrap();
+            let unicode = regex::Regex::new(&Glob::translate(g, true).unwrap()).unwrap();
+            for p in paths {
+                assert_eq!(
+                    bytes.re.is_match_or(false, p),
+                    unicode.is_match(p),
+                    "glob `{g}` on {p:?}"
+                );
+            }
+        }
     }
 }
