@@ -1075,6 +1075,16 @@ mod tests {
     }
 
     #[test]
+    fn a_non_ascii_option_is_not_sliced() {
+        // Found by the fuzz smoke: `-éu` after a wrapper whose options take values (`sudo -u`)
+        // was cut at byte 2, inside `é`.
+        for src in ["sudo -éu rm -rf /", "sudo -é rm", "env -é x"] {
+            let _ = run(src);
+        }
+        assert_eq!(run("sudo -uroot rm -rf /tmp/x"), ["rm -rf /tmp/x"]);
+    }
+
+    #[test]
     fn wrappers_are_removed() {
         for (src, want) in [
             ("sudo -u deploy rm -rf /var/www/app", "rm -rf /var/www/app"),

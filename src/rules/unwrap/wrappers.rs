@@ -69,8 +69,13 @@ pub fn skip_options(args: &[Word], values: &[&str]) -> (usize, Vec<(String, Opti
             continue;
         }
         // `-uroot`: a value-taking short option with its value attached.
-        if t.len() > 2 && !t.starts_with("--") && values.contains(&&t[..2]) {
-            seen.push((t[..2].to_string(), Some(t[2..].to_string())));
+        // (`get`: a non-ASCII second character is no option letter, and must not be sliced.)
+        if t.len() > 2
+            && !t.starts_with("--")
+            && let (Some(flag), Some(value)) = (t.get(..2), t.get(2..))
+            && values.contains(&flag)
+        {
+            seen.push((flag.to_string(), Some(value.to_string())));
             i += 1;
             continue;
         }
