@@ -16,15 +16,20 @@ fn engine() -> Engine {
 
 /// The built-in packs compiled from their TOML, every rule compiled up front.
 fn builtin_from_toml() -> layers::Compiled {
-    let inputs = pack::builtin_sources_with(false)
+    layers::compile(builtin_inputs(pack::builtin_sources_with(false)))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Built-in pack sources as trusted built-in-layer inputs.
+fn builtin_inputs(sources: Vec<pack::PackSource>) -> Vec<layers::Input> {
+    sources
         .into_iter()
         .map(|source| layers::Input {
             source,
             layer: Layer::Builtin,
             trusted: true,
         })
-        .collect();
-    layers::compile(inputs).unwrap_or_else(|e| panic!("{e}"))
+        .collect()
 }
 
 /// Every corpus command line, then every embedded example of `e`'s packs.
@@ -962,14 +967,7 @@ mod layering {
     const HEADER: &str = "name = \"t\"\nversion = \"1\"\ndescription = \"test pack\"\n";
 
     fn compile(layer: Layer, trusted: bool, text: &str) -> Result<Engine, LoadError> {
-        let mut inputs: Vec<layers::Input> = pack::builtin_sources()
-            .into_iter()
-            .map(|source| layers::Input {
-                source,
-                layer: Layer::Builtin,
-                trusted: true,
-            })
-            .collect();
+        let mut inputs = builtin_inputs(pack::builtin_sources());
         inputs.push(layers::Input {
             source: src("team.toml", text),
             layer,
