@@ -12,8 +12,17 @@
 //! by a stub (a rule's `id`, `program`, `subcommand`, `action`; a program's `name`, `aliases`;
 //! and `body = [offset, length]`), and `NAME.bodies.msgpack`, their whole tables one after
 //! another. The engine indexes the stubs and decodes a body the first time a command reaches it.
+//!
+//! It also writes `regex_hints.rs`: for each rule pattern of the built-in packs, the literals
+//! every match must start with (regex-syntax's prefix extraction, as regex-automata's own
+//! prefilters use it). A pattern's first search checks them with `memmem` and compiles the
+//! pattern only if one is there: most rule patterns a short-lived process reaches cannot match
+//! its command, and compiling one costs 0.05–0.4M instructions.
 
+use std::collections::BTreeMap;
 use std::path::Path;
+
+use regex_syntax::hir::literal::{ExtractKind, Extractor};
 
 fn main() {
     link_without_pie();
@@ -27,6 +36,7 @@ fn main() {
         }
     }
     names.sort();
+    let mut hints = BTreeMap::new();
     for path in names {
         println!("cargo:rerun-if-changed={}", path.display());
         let text = std::fs::read_to_string(&path)
@@ -44,6 +54,9 @@ fn main() {
                         panic!("{}: every [[{array}]] entry is a table", path.display())
                     };
                     body.remove("examples");
+                    if array == "rules" {
+                        collect_hints(body, &mut hints);
+                    }
                     *entry = toml::Value::Table(stub(body, keys, &mut bodies, &path));
                 }
             }
@@ -59,6 +72,70 @@ fn main() {
         write("msgpack", &bytes);
         write("bodies.msgpack", &bodies);
     }
+    write_hints(&Path::new(&out).join("regex_hints.rs"), &hints);
+}
+
+/// Most literals a hint may hold: past this a pattern is compiled as usual.
+const MAX_HINT_LITERALS: usize = 16;
+
+/// Adds the prefix literals of every pattern a rule table holds (`regex`, `args`, `not_args`,
+/// `stdin`, `when.target`, `when.fact.is`/`not`) to `hints`; patterns without a usable hint
+/// (one that can start anywhere, like `.*x`, or an empty literal) are left out.
+fn collect_hints(rule: &toml::Table, hints: &mut BTreeMap<String, Vec<Vec<u8>>>) {
+    fn strings<'a>(v: Option<&'a toml::Value>, out: &mut Vec<&'a str>) {
+        match v {
+            Some(toml::Value::String(s)) => out.push(s),
+            Some(toml::Value::Array(a)) => out.extend(a.iter().filter_map(|v| v.as_str())),
+            _ => {}
+        }
+    }
+    let mut patterns = Vec::new();
+    for key in ["regex", "args", "not_args", "stdin"] {
+        strings(rule.get(key), &mut patterns);
+    }
+    if let Some(when) = rule.get("when").and_then(|w| w.as_table()) {
+        strings(when.get("target"), &mut patterns);
+        if let Some(fact) = when.get("fact").and_then(|f| f.as_table()) {
+            strings(fact.get("is"), &mut patterns);
+            strings(fact.get("not"), &mut patterns);
+        }
+    }
+    for src in patterns {
+        // The engine's syntax: regex-syntax's defaults (Unicode, UTF-8), as `LazyRegex`.
+        let Ok(hir) = regex_syntax::Parser::new().parse(src) else {
+            continue; // `rules test` reports it
+        };
+        let mut seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+        seq.optimize_for_prefix_by_preference();
+        let Some(literals) = seq.literals() else {
+            continue;
+        };
+        if literals.is_empty()
+            || literals.len() > MAX_HINT_LITERALS
+            || literals.iter().any(|l| l.as_bytes().is_empty())
+        {
+            continue;
+        }
+        let bytes = literals.iter().map(|l| l.as_bytes().to_vec()).collect();
+        hints.insert(src.to_string(), bytes);
+    }
+}
+
+/// Writes `hints` as a Rust table sorted by pattern: `REGEX_HINTS: &[(&str, &[&[u8]])]`.
+fn write_hints(dest: &Path, hints: &BTreeMap<String, Vec<Vec<u8>>>) {
+    let mut code = String::from(
+        "/// Prefix literals of built-in rule patterns, sorted by pattern (written by build.rs).\n\
+         pub static REGEX_HINTS: &[(&str, &[&[u8]])] = &[\n",
+    );
+    for (src, literals) in hints {
+        code.push_str(&format!("    ({src:?}, &["));
+        for lit in literals {
+            code.push_str(&format!("&{lit:?}, "));
+        }
+        code.push_str("]),\n");
+    }
+    code.push_str("];\n");
+    std::fs::write(dest, code).unwrap_or_else(|e| panic!("writing {}: {e}", dest.display()));
 }
 
 /// An entry's `keys` (what the engine needs before the entry is ever used: a rule's id, the

@@ -49,6 +49,23 @@ pub struct LazyRegex {
     cell: OnceLock<Option<Regex>>,
     /// Compiled over bytes, without Unicode (see [`LazyRegex::bytes`]).
     bytes: bool,
+    /// For a built-in pattern: literals every match starts with (see [`regex_hint`]).
+    hint: Option<&'static [&'static [u8]]>,
+}
+
+mod hints {
+    include!(concat!(env!("OUT_DIR"), "/regex_hints.rs"));
+}
+
+/// The literals every match of `src` starts with, if `src` is a built-in rule pattern that has
+/// such a set: computed by `build.rs` with regex-syntax's prefix extraction (the guarantee
+/// regex-automata's prefilters rest on: a haystack holding none of them has no match).
+fn regex_hint(src: &str) -> Option<&'static [&'static [u8]]> {
+    let table = hints::REGEX_HINTS;
+    table
+        .binary_search_by(|(pattern, _)| (*pattern).cmp(src))
+        .ok()
+        .map(|i| table[i].1)
 }
 
 /// The pattern only: whether it has been compiled yet is not part of what a rule is.
@@ -64,15 +81,19 @@ impl Clone for LazyRegex {
             src: self.src.clone(),
             cell: OnceLock::new(),
             bytes: self.bytes,
+            hint: self.hint,
         }
     }
 }
 
 impl LazyRegex {
-    /// Wraps a pattern (not compiled yet).
+    /// Wraps a pattern (not compiled yet). A built-in rule pattern carries its prefix literals:
+    /// until it is compiled, a text without any of them does not match and compiles nothing.
     pub fn new(src: impl Into<String>) -> LazyRegex {
+        let src = src.into();
         LazyRegex {
-            src: src.into(),
+            hint: regex_hint(&src),
+            src,
             cell: OnceLock::new(),
             bytes: false,
         }
@@ -85,8 +106,10 @@ impl LazyRegex {
     /// one-shot `check` pays in page faults for every glob it tries.
     pub fn bytes(src: impl Into<String>) -> LazyRegex {
         LazyRegex {
+            src: src.into(),
+            cell: OnceLock::new(),
             bytes: true,
-            ..LazyRegex::new(src)
+            hint: None,
         }
     }
 
@@ -135,12 +158,23 @@ impl LazyRegex {
 
     /// Whether `text` matches; an invalid pattern matches everything (fail closed).
     pub fn is_match(&self, text: &str) -> bool {
-        self.get().is_none_or(|r| r.is_match(text))
+        !self.ruled_out(text) && self.get().is_none_or(|r| r.is_match(text))
     }
 
     /// Whether `text` matches; an invalid pattern gives `invalid`.
     pub fn is_match_or(&self, invalid: bool, text: &str) -> bool {
-        self.get().map_or(invalid, |r| r.is_match(text))
+        !self.ruled_out(text) && self.get().map_or(invalid, |r| r.is_match(text))
+    }
+
+    /// Whether the hint alone says `text` cannot match, before the pattern is compiled (a
+    /// hinted pattern is a valid built-in one). Once compiled, the regex decides alone.
+    fn ruled_out(&self, text: &str) -> bool {
+        self.cell.get().is_none()
+            && self.hint.is_some_and(|literals| {
+                !literals
+                    .iter()
+                    .any(|l| memchr::memmem::find(text.as_bytes(), l).is_some())
+            })
     }
 }
 
@@ -346,10 +380,7 @@ impl Glob {
     /// [`Glob::matches`] on a path spelled out once for every glob tried on it.
     pub fn matches_path(&self, p: &GlobPath) -> bool {
         if self.basename_only {
-            return p
-                .name
-                .as_deref()
-                .is_some_and(|n| self.matches_str(n));
+            return p.name.as_deref().is_some_and(|n| self.matches_str(n));
         }
         self.matches_str(&p.abs)
             || p.home_rel.as_deref().is_some_and(|s| self.matches_str(s))
@@ -999,6 +1030,71 @@ mod tests {
                 .map(|g| g.matches(Path::new("/home/a/p/id_x"), home, proj))
                 .unwrap_or(true)
         );
+    }
+
+    #[test]
+    fn regex_hints_never_rule_out_a_match() {
+        // build.rs gives built-in patterns the literals every match starts with; a text without
+        // them is a non-match without compiling. No text the compiled pattern matches may be
+        // ruled out: tried on every corpus line, every embedded example, and their words.
+        let corpus = include_str!("../../tests/data/commands.tsv");
+        let mut texts: Vec<String> = corpus
+            .lines()
+            .filter_map(|l| l.splitn(3, '\t').nth(2))
+            .map(str::to_string)
+            .collect();
+        for pack in super::super::pack::BUILTIN {
+            let file = super::super::pack::parse_pack(&super::super::pack::PackSource::inline(
+                pack.name, pack.text,
+            ))
+            .unwrap_or_else(|e| panic!("{e}"));
+            for r in file.rules {
+                let examples = r.examples.matches.iter().chain(&r.examples.no_match);
+                texts.extend(examples.map(|e| e.get_ref().clone()));
+            }
+        }
+        let words: Vec<String> = texts
+            .iter()
+            .flat_map(|t| t.split_whitespace().map(str::to_string))
+            .collect();
+        texts.extend(words);
+        texts.extend(["".into(), "é".into(), "$".into(), "${X}".into()]);
+        let table = hints::REGEX_HINTS;
+        assert!(
+            table.windows(2).all(|w| w[0].0 < w[1].0),
+            "the table is sorted for binary search"
+        );
+        let (mut matched, mut ruled_out) = (0, 0);
+        for (src, _) in table {
+            let lazy = LazyRegex::new(*src);
+            assert!(lazy.hint.is_some(), "{src} finds its hint");
+            let compiled = LazyRegex::build_with(src, true, false).unwrap();
+            let mut hits = 0;
+            for t in &texts {
+                let out = lazy.ruled_out(t);
+                if compiled.is_match(t) {
+                    assert!(!out, "`{src}` matches {t:?} but its hint rules it out");
+                    hits += 1;
+                }
+                ruled_out += usize::from(out);
+            }
+            matched += usize::from(hits > 0);
+        }
+        assert!(table.len() >= 20, "{} hinted patterns", table.len());
+        assert!(
+            matched * 10 >= table.len() * 9,
+            "{matched} of {} matched",
+            table.len()
+        );
+        assert!(ruled_out > 1000, "{ruled_out}");
+        // The pattern that made a one-shot `check` of any `echo` compile a regex.
+        let secret = LazyRegex::new(
+            r"(?i-u)\$\{?[A-Z0-9_]*(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|CREDENTIALS?|ACCESS_KEY)",
+        );
+        assert!(!secret.is_match("echo cm0gLXJmIH4v"));
+        assert!(secret.cell.get().is_none(), "ruled out without compiling");
+        assert!(secret.is_match("echo $GITHUB_TOKEN"));
+        assert!(secret.cell.get().is_some());
     }
 
     #[test]
