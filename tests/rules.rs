@@ -231,6 +231,22 @@ fn project_packs_need_trust_to_relax() {
         code(&s.run(&["check", "--command", "git reset --hard"])),
         10
     );
+    // A pack that does not load (here a bad regex) is refused with file:line:column, and
+    // nothing is recorded for it.
+    let bad = rules_dir.join("bad.toml");
+    std::fs::write(&bad, "name = \"bad\"\nversion = \"1\"\ndescription = \"d\"\n[[rules]]\nid = \"bad.x\"\ndescription = \"x\"\nprogram = [\"git\"]\nregex = \"(unclosed\"\naction = \"confirm\"\nmessage = \"m\"\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let trust_file = s.path("home/.local/share/overwatch/trust.json");
+    let before = std::fs::read_to_string(&trust_file).unwrap_or_default();
+    let o = s.run(&["rules", "trust", bad.to_str().unwrap_or("")]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert!(stderr(&o).contains("bad.toml:8:9"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("unclosed group"), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(&trust_file).unwrap_or_default(),
+        before
+    );
+    std::fs::remove_file(&bad).unwrap_or_else(|e| panic!("{e}"));
     // The agent cannot trust packs itself.
     assert_eq!(
         code(&s.run(&[

@@ -167,10 +167,15 @@ pub fn main(args: RulesArgs) -> anyhow::Result<ExitCode> {
         RulesCommand::Trust { path } => {
             let trust_path =
                 trust::default_path().context("finding the data directory for trust records")?;
-            // Parse first: trusting a pack that does not load would be pointless.
-            let source =
-                crate::rules::pack::read_pack(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
-            if let Err(e) = crate::rules::pack::parse_pack(&source) {
+            // Load it first, as every session will (schema, regexes, globs, embedded examples,
+            // on top of the built-in packs its overrides name): trusting a pack that does not
+            // load would record a hash for a file that stops every session with exit 2.
+            let opts = LoadOptions {
+                builtin: true,
+                team_paths: vec![path.clone()],
+                ..LoadOptions::default()
+            };
+            if let Err(e) = Engine::load(&opts) {
                 return Ok(pack_error(e));
             }
             let mut t = trust::TrustFile::load(&trust_path).map_err(|e| anyhow::anyhow!("{e}"))?;
