@@ -1182,6 +1182,28 @@ mod tests {
     }
 
     #[test]
+    fn python_identifiers_are_read_in_nfkc_form() {
+        // Python 3 runs `ｏｓ.ｓｙｓｔｅｍ(...)` (fullwidth letters) as `os.system(...)`.
+        assert!(
+            run("python3 -c \"import os; ｏｓ.ｓｙｓｔｅｍ('rm -rf ~')\"")
+                .iter()
+                .any(|g| g == "rm -rf ~")
+        );
+        assert!(
+            run("python3 -c \"import shutil; ｓｈｕｔｉｌ.ｒｍｔｒｅｅ('/home/alice')\"")
+                .iter()
+                .any(|g| g == "rm -rf -- /home/alice")
+        );
+        // Mathematical letters normalize too; a computed argument still fails closed.
+        assert_eq!(
+            inline_code("import os; 𝐨𝐬.𝐬𝐲𝐬𝐭𝐞𝐦(cmd)"),
+            vec![Inline::Opaque("calls os.system".into())]
+        );
+        // Non-ASCII data with nothing to run stays harmless.
+        assert_eq!(inline_code("print('ｒｍ -rf ~ 日本語')"), vec![]);
+    }
+
+    #[test]
     fn git_alias_definitions_are_code() {
         assert!(
             run("git config alias.tidy 'clean -fdx' && git tidy")

@@ -6,6 +6,7 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
+use unicode_normalization::UnicodeNormalization;
 
 use crate::rules::parse;
 
@@ -92,7 +93,29 @@ fn call_args(code: &str, from: usize) -> &str {
 }
 
 /// Finds shell spawns and file deletions in inline interpreter code.
+///
+/// Python reads identifiers in NFKC form (PEP 3131, "Identifiers and keywords"), so
+/// `ｏｓ.ｓｙｓｔｅｍ('rm -rf ~')` in fullwidth letters is `os.system`. Code with non-ASCII text is
+/// scanned in its NFKC form too, and what either scan finds is reported: normalizing only ever
+/// adds ASCII names to find (and may change a literal the interpreter would not change, which
+/// errs toward holding the command).
 pub fn inline_code(code: &str) -> Vec<Inline> {
+    let mut out = scan(code);
+    if !code.is_ascii() {
+        let normalized: String = code.nfkc().collect();
+        if normalized != code {
+            for found in scan(&normalized) {
+                if !out.contains(&found) {
+                    out.push(found);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// [`inline_code`] on one spelling of the code.
+fn scan(code: &str) -> Vec<Inline> {
     let mut out = Vec::new();
     for m in SPAWN.find_iter(code) {
         let name = m.as_str().trim_end_matches(['(', ' ', '\t']);
