@@ -57,7 +57,7 @@ fn main() {
                     if array == "rules" {
                         collect_hints(body, &mut hints);
                     }
-                    *entry = toml::Value::Table(stub(body, keys, &mut bodies, &path));
+                    *entry = stub(body, keys, &mut bodies, &path);
                 }
             }
         }
@@ -142,22 +142,28 @@ fn write_hints(dest: &Path, hints: &BTreeMap<String, Vec<Vec<u8>>>) {
 /// programs and first subcommand it is indexed under and its action; a program's name and
 /// aliases), plus `body = [offset, length]` of its whole table appended to `bodies`: a
 /// short-lived process decodes only the rules and programs a command reaches.
-fn stub(body: &toml::Table, keys: &[&str], bodies: &mut Vec<u8>, path: &Path) -> toml::Table {
-    let mut stub = toml::Table::new();
-    for &key in keys {
-        if let Some(value) = body.get(key) {
-            stub.insert(key.to_string(), value.clone());
-        }
-    }
+///
+/// The stub is an array in `keys` order, then `body` (an absent key is an empty array): serde
+/// reads a struct from a sequence by position, which spares a start-up decode matching every
+/// field name of ~200 stubs.
+fn stub(body: &toml::Table, keys: &[&str], bodies: &mut Vec<u8>, path: &Path) -> toml::Value {
+    let mut stub: Vec<toml::Value> = keys
+        .iter()
+        .map(|&key| {
+            body.get(key)
+                .cloned()
+                .unwrap_or_else(|| toml::Value::Array(Vec::new()))
+        })
+        .collect();
     let at = bodies.len();
     rmp_serde::encode::write(bodies, body)
         .unwrap_or_else(|e| panic!("encoding {}: {e}", path.display()));
     let offset = |n: usize| toml::Value::Integer(i64::try_from(n).expect("packs are small"));
-    stub.insert(
-        "body".to_string(),
-        toml::Value::Array(vec![offset(at), offset(bodies.len() - at)]),
-    );
-    stub
+    stub.push(toml::Value::Array(vec![
+        offset(at),
+        offset(bodies.len() - at),
+    ]));
+    toml::Value::Array(stub)
 }
 
 /// Links the `overwatch` binary as a position-dependent executable on Linux.

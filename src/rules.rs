@@ -436,7 +436,7 @@ impl Engine {
                 if r.action >= Decision::Confirm {
                     for p in &r.programs {
                         if !p.contains('*') {
-                            guarded.insert(p.clone());
+                            guarded.insert(p.to_string());
                         }
                     }
                 }
@@ -571,8 +571,8 @@ impl Engine {
             let Some(rule) = c.rules[i].get() else {
                 // A built-in rule that cannot be compiled (see `LazyRule::get`): hold.
                 fired.push(FiredRule {
-                    id: c.rules[i].id.clone(),
-                    pack: c.rules[i].pack.clone(),
+                    id: c.rules[i].id.to_string(),
+                    pack: c.rules[i].pack.to_string(),
                     action: c.rules[i].action.max(Decision::Confirm),
                     message: "this built-in rule could not be loaded; holding to be safe".into(),
                 });

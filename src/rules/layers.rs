@@ -9,8 +9,9 @@
 //! its `[[programs]]` (which could re-alias `rm`), its tier pins below production and its probes'
 //! non-production tier mappings are ignored, each with a note.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 
@@ -122,6 +123,15 @@ fn lower_all(mut v: Vec<String>) -> Vec<String> {
     v
 }
 
+/// `s` in ASCII lowercase, borrowed when it already is (as built-in names are).
+fn lowercase(s: &'static str) -> Cow<'static, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
 /// How to read one program's command line, from every pack that describes it, merged the first
 /// time a command runs the program (see [`LazyProgram::get`]).
 #[derive(Debug, Default)]
@@ -198,10 +208,11 @@ fn merge_into(spec: &mut ProgramSpec, p: &ProgramSpec) {
 }
 
 /// Files one `[[programs]]` entry (name, aliases, the entry) under its lowercase name.
-fn add_program(c: &mut Compiled, name: &str, aliases: &[String], part: ProgramPart) {
+fn add_program<A: AsRef<str>>(c: &mut Compiled, name: &str, aliases: &[A], part: ProgramPart) {
     let name = name.to_ascii_lowercase();
     for a in aliases {
-        c.aliases.insert(a.to_ascii_lowercase(), name.clone());
+        c.aliases
+            .insert(a.as_ref().to_ascii_lowercase(), name.clone());
     }
     c.programs.entry(name).or_default().parts.push(part);
 }
@@ -222,8 +233,8 @@ struct Head {
     name: String,
     version: String,
     description: String,
-    /// Name, aliases and the entry.
-    programs: Vec<(String, Vec<String>, ProgramPart)>,
+    /// Name, aliases and the entry (a built-in pack's borrowed from its compiled form).
+    programs: Vec<(Cow<'static, str>, Vec<Cow<'static, str>>, ProgramPart)>,
     paths: Vec<pack::PathSpec>,
     pins: Vec<TierPin>,
     probes: Vec<CustomProbe>,
@@ -248,7 +259,7 @@ impl PackRules {
 fn split<R, P>(
     file: PackFile<R, P>,
     rules: impl FnOnce(Vec<R>) -> PackRules,
-    program: impl Fn(P) -> (String, Vec<String>, ProgramPart),
+    program: impl Fn(P) -> (Cow<'static, str>, Vec<Cow<'static, str>>, ProgramPart),
 ) -> (Head, PackRules) {
     let PackFile {
         name,
@@ -362,15 +373,20 @@ fn rule_from_spec(
 
 /// `subcommand = ["delete|del", "pod"]` → alternatives per position, lowercase.
 fn subcommand_alternatives(written: &[String]) -> Vec<Vec<String>> {
-    written.iter().map(|s| alternatives(s)).collect()
+    written
+        .iter()
+        .map(|s| {
+            s.split('|')
+                .map(|a| a.trim().to_ascii_lowercase())
+                .collect()
+        })
+        .collect()
 }
 
-/// One position of a `subcommand` list: `"delete|del"` → `["delete", "del"]`, lowercase.
-fn alternatives(written: &str) -> Vec<String> {
-    written
-        .split('|')
-        .map(|a| a.trim().to_ascii_lowercase())
-        .collect()
+/// One position of a built-in stub's `subcommand` list: `"delete|del"` → `["delete", "del"]`,
+/// lowercase (borrowed when already lowercase).
+fn alternatives(written: &'static str) -> Vec<Cow<'static, str>> {
+    written.split('|').map(|a| lowercase(a.trim())).collect()
 }
 
 /// A rule as the engine holds it: what indexing and the PATH shims need, always present, and
@@ -379,16 +395,17 @@ fn alternatives(written: &str) -> Vec<String> {
 /// decoding and compiling all of them was most of its start-up).
 #[derive(Debug)]
 pub struct LazyRule {
-    /// As [`Rule::id`].
-    pub id: String,
-    /// The pack's name.
-    pub pack: String,
+    /// As [`Rule::id`]; a built-in rule's borrowed from its pack's compiled form, so building
+    /// an engine copies none of the ~130 built-in stubs' strings.
+    pub id: Cow<'static, str>,
+    /// The pack's name, shared by its rules.
+    pub pack: Arc<str>,
     /// The layer the pack was loaded in.
     pub layer: Layer,
     /// Program names, lowercase (`*` globs allowed), as in [`Rule::programs`].
-    pub programs: Vec<String>,
+    pub programs: Vec<Cow<'static, str>>,
     /// Alternatives for the first positional word, as in `Rule::subcommand[0]`.
-    pub first_subcommand: Option<Vec<String>>,
+    pub first_subcommand: Option<Vec<Cow<'static, str>>>,
     /// Effective action (after `[overrides]`).
     pub action: Decision,
     /// The built-in rule's MessagePack table, until compiled.
@@ -402,11 +419,14 @@ impl LazyRule {
     /// A rule compiled at load.
     fn ready(rule: Rule) -> LazyRule {
         LazyRule {
-            id: rule.id.clone(),
-            pack: rule.pack.clone(),
+            id: Cow::Owned(rule.id.clone()),
+            pack: Arc::from(rule.pack.as_str()),
             layer: rule.layer,
-            programs: rule.programs.clone(),
-            first_subcommand: rule.subcommand.first().cloned(),
+            programs: rule.programs.iter().cloned().map(Cow::Owned).collect(),
+            first_subcommand: rule
+                .subcommand
+                .first()
+                .map(|alts| alts.iter().cloned().map(Cow::Owned).collect()),
             action: rule.action,
             body: None,
             rule: OnceLock::from(Some(Box::new(rule))),
@@ -416,16 +436,16 @@ impl LazyRule {
     /// A built-in rule compiled on first use from its body in `bodies`.
     fn deferred(
         stub: pack::RuleStub,
-        pack_name: &str,
+        pack_name: &Arc<str>,
         layer: Layer,
         bodies: &'static [u8],
     ) -> Self {
         LazyRule {
             body: pack::body_at(stub.body, bodies),
-            programs: lower_all(stub.program),
+            programs: stub.program.into_iter().map(lowercase).collect(),
             first_subcommand: stub.subcommand.first().map(|s| alternatives(s)),
-            id: stub.id,
-            pack: pack_name.to_owned(),
+            id: Cow::Borrowed(stub.id),
+            pack: Arc::clone(pack_name),
             layer,
             action: stub.action,
             rule: OnceLock::new(),
@@ -449,7 +469,7 @@ impl LazyRule {
     /// The literal alternatives the rule is filed under for the first positional word (see
     /// `matcher::Index`); `None` when it is a candidate whatever that word is (no first
     /// subcommand, or one with a `*` glob).
-    pub fn literal_first_subcommand(&self) -> Option<&[String]> {
+    pub fn literal_first_subcommand(&self) -> Option<&[Cow<'static, str>]> {
         self.first_subcommand
             .as_deref()
             .filter(|alts| alts.iter().all(|a| !a.contains('*')))
@@ -478,13 +498,14 @@ pub fn compile(inputs: Vec<Input>) -> Result<Compiled, LoadError> {
                 |rules| PackRules::Stubs(rules, form.bodies),
                 |p| {
                     let body = pack::body_at(p.body, form.bodies);
-                    (p.name, p.aliases, ProgramPart::Builtin(body))
+                    let aliases = p.aliases.into_iter().map(Cow::Borrowed).collect();
+                    (Cow::Borrowed(p.name), aliases, ProgramPart::Builtin(body))
                 },
             ),
             None => split(pack::parse_pack(&input.source)?, PackRules::Specs, |p| {
                 (
-                    p.name.clone(),
-                    p.aliases.clone(),
+                    Cow::Owned(p.name.clone()),
+                    p.aliases.iter().cloned().map(Cow::Owned).collect(),
                     ProgramPart::Written(Box::new(p)),
                 )
             }),
@@ -516,8 +537,8 @@ pub fn compile(inputs: Vec<Input>) -> Result<Compiled, LoadError> {
             }
         }
         let mut ids = HashSet::with_capacity(rule_count);
-        let mut first_use = |id: &str, span: std::ops::Range<usize>| {
-            if ids.insert(id.to_owned()) {
+        let mut first_use = |id: Cow<'static, str>, span: std::ops::Range<usize>| {
+            if ids.insert(id.clone()) {
                 Ok(())
             } else {
                 Err(LoadError::at(
@@ -531,15 +552,16 @@ pub fn compile(inputs: Vec<Input>) -> Result<Compiled, LoadError> {
         c.rules.reserve(rule_count);
         match rules {
             PackRules::Stubs(stubs, bodies) => {
+                let pack_name: Arc<str> = Arc::from(pack_name.as_str());
                 for stub in stubs {
-                    first_use(&stub.id, 0..0)?;
+                    first_use(Cow::Borrowed(stub.id), 0..0)?;
                     c.rules
                         .push(LazyRule::deferred(stub, &pack_name, input.layer, bodies));
                 }
             }
             PackRules::Specs(specs) => {
                 for mut r in specs {
-                    first_use(r.id.get_ref(), r.id.span())?;
+                    first_use(Cow::Owned(r.id.get_ref().clone()), r.id.span())?;
                     let examples = std::mem::take(&mut r.examples);
                     let span = r.id.span();
                     let rule = rule_from_spec(r, &pack_name, input.layer, validate).map_err(
@@ -693,7 +715,7 @@ pub fn unknown_placeholders(message: &str) -> Vec<String> {
 pub fn rules_per_pack(c: &Compiled) -> BTreeMap<String, usize> {
     let mut m = BTreeMap::new();
     for r in &c.rules {
-        *m.entry(r.pack.clone()).or_insert(0) += 1;
+        *m.entry(r.pack.to_string()).or_insert(0) += 1;
     }
     m
 }

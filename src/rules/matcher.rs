@@ -878,22 +878,22 @@ impl Index {
         for (n, r) in rules.iter().enumerate() {
             for p in &r.programs {
                 if p.contains('*') {
-                    globs.entry(p.clone()).or_default().push(n);
+                    globs.entry(p.to_string()).or_default().push(n);
                     continue;
                 }
                 // Look up before inserting: most keys repeat, and a start-up `check` pays for
                 // every key copied here.
-                let b = match idx.programs.get_mut(p.as_str()) {
+                let b = match idx.programs.get_mut(p.as_ref()) {
                     Some(b) => b,
-                    None => idx.programs.entry(p.clone()).or_default(),
+                    None => idx.programs.entry(p.to_string()).or_default(),
                 };
                 match r.literal_first_subcommand() {
                     Some(alts) => {
                         for a in alts {
-                            match b.by_sub.get_mut(a.as_str()) {
+                            match b.by_sub.get_mut(a.as_ref()) {
                                 Some(rules) => rules.push(n),
                                 None => {
-                                    b.by_sub.insert(a.clone(), vec![n]);
+                                    b.by_sub.insert(a.to_string(), vec![n]);
                                 }
                             }
                         }

@@ -237,16 +237,18 @@ pub struct RuleSpec {
 /// [`ProgramStub`].
 pub type StubbedPack = PackFile<RuleStub, ProgramStub>;
 
-/// A built-in `[[programs]]` entry before its first use, as `build.rs` writes it: its name and
-/// aliases, and where its whole table ([`ProgramSpec`]) lies in the pack's bodies.
+/// A built-in `[[programs]]` entry before its first use, as `build.rs` writes it (a MessagePack
+/// array in field order): its name and aliases, and where its whole table ([`ProgramSpec`])
+/// lies in the pack's bodies.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProgramStub {
-    /// The program's name as written (lowercased when filed).
-    pub name: String,
+    /// The program's name as written (lowercased when filed); borrowed from the embedded
+    /// MessagePack, like every string of a stub.
+    pub name: &'static str,
     /// Other names that run the same program.
     #[serde(default)]
-    pub aliases: Vec<String>,
+    pub aliases: Vec<&'static str>,
     /// `[offset, length]` in bytes into [`CompiledForm::bodies`].
     pub body: [usize; 2],
 }
@@ -262,19 +264,21 @@ pub fn decode_program(body: &[u8]) -> Result<ProgramSpec, String> {
     rmp_serde::from_slice(body).map_err(|e| e.to_string())
 }
 
-/// A built-in rule before its first use, as `build.rs` writes it: what indexing the rule needs,
-/// and where its whole table ([`RuleSpec`], MessagePack) lies in the pack's rule bodies.
+/// A built-in rule before its first use, as `build.rs` writes it (a MessagePack array in field
+/// order): what indexing the rule needs, and where its whole table ([`RuleSpec`], MessagePack)
+/// lies in the pack's rule bodies.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleStub {
-    /// The rule's id (`pack.name`).
-    pub id: String,
+    /// The rule's id (`pack.name`); borrowed from the embedded MessagePack, like every string
+    /// of a stub (a `check` process decodes ~130 stubs and uses a handful).
+    pub id: &'static str,
     /// As [`RuleSpec::program`].
     #[serde(default)]
-    pub program: Vec<String>,
+    pub program: Vec<&'static str>,
     /// As [`RuleSpec::subcommand`] (only the first position is indexed).
     #[serde(default)]
-    pub subcommand: Vec<String>,
+    pub subcommand: Vec<&'static str>,
     /// The action as written (before `[overrides]`).
     pub action: Decision,
     /// `[offset, length]` in bytes into [`CompiledForm::bodies`].
@@ -545,12 +549,12 @@ pub fn parse_pack(source: &PackSource) -> Result<PackFile, LoadError> {
         let rules = stubbed
             .rules
             .iter()
-            .map(|stub| decode_rule(decode(&stub.id, stub.body)?).map_err(failed))
+            .map(|stub| decode_rule(decode(stub.id, stub.body)?).map_err(failed))
             .collect::<Result<Vec<_>, _>>()?;
         let programs = stubbed
             .programs
             .iter()
-            .map(|stub| decode_program(decode(&stub.name, stub.body)?).map_err(failed))
+            .map(|stub| decode_program(decode(stub.name, stub.body)?).map_err(failed))
             .collect::<Result<Vec<_>, _>>()?;
         return Ok(PackFile {
             name: stubbed.name,
