@@ -282,14 +282,13 @@ const UTF8_CHAR_BUT_SLASH: &str = r"(?:[\x00-\x2E\x30-\x7F]|[\xC0-\xDF][\x80-\xB
 pub struct Glob {
     pub src: String,
     /// Compiled on first use (globs are generated regexes; `validate` checks them eagerly).
-    re: LazyRegex,
+    /// `None` for a glob without `*`, `?` or `{`: it matches itself and nothing else.
+    re: Option<LazyRegex>,
     basename_only: bool,
     /// Literal text every match starts with: `src` up to its first `*`, `?` or `{`.
     prefix: String,
     /// Literal text every match ends with: `src` after its last `*`, `?`, `{`, `}` or `,`.
     suffix: String,
-    /// `src` has none of `*?{`, so it matches itself and nothing else.
-    literal: bool,
 }
 
 impl Glob {
@@ -301,26 +300,29 @@ impl Glob {
         // a glob).
         let first = src.find(['*', '?', '{']);
         let last = src.rfind(['*', '?', '{', '}', ',']).map_or(0, |i| i + 1);
+        let re = match first {
+            Some(_) => Some(LazyRegex::bytes(Glob::translate(src, false)?)),
+            None => None,
+        };
         Ok(Glob {
             src: src.to_string(),
-            re: LazyRegex::bytes(Glob::translate(src, false)?),
+            re,
             basename_only: !src.contains('/'),
             prefix: src[..first.unwrap_or(src.len())].to_string(),
-            suffix: src[last.max(first.unwrap_or(0))..].to_string(),
-            literal: first.is_none(),
+            suffix: src[last..].to_string(),
         })
     }
 
     /// Whether one spelling of a path matches: the literal prefix and suffix first, the regex
     /// only when both are there.
     fn matches_str(&self, s: &str) -> bool {
-        if self.literal {
+        let Some(re) = &self.re else {
             return s == self.src;
-        }
+        };
         s.len() >= self.prefix.len() + self.suffix.len()
             && s.starts_with(&self.prefix)
             && s.ends_with(&self.suffix)
-            && self.re.is_match_or(false, s)
+            && re.is_match_or(false, s)
     }
 
     /// The regex for glob `src`: `*` is `[^/]*`, `**/` any directories, `**` anything, `?` one
@@ -1137,7 +1139,7 @@ mod tests {
 
     #[test]
     fn glob_translations() {
-        let re = |g: &str| Glob::new(g).map(|g| g.re.src);
+        let re = |g: &str| Glob::translate(g, false);
         assert_eq!(
             re("**/*.tfstate").as_deref(),
             Ok(r"^(?:.*/)?[^/]*\.tfstate$")
@@ -1151,6 +1153,7 @@ mod tests {
         assert_eq!(re("a+b(c)").as_deref(), Ok(r"^a\+b\(c\)$"));
         assert_eq!(re("é,}").as_deref(), Ok("^é,\\}$"));
         assert!(re("*.{pem").is_err());
+        assert!(Glob::new("*.{pem").is_err());
     }
 
     #[test]
