@@ -375,18 +375,14 @@ fn rule_from_spec(
 fn subcommand_alternatives(written: &[String]) -> Vec<Vec<String>> {
     written
         .iter()
-        .map(|s| {
-            s.split('|')
-                .map(|a| a.trim().to_ascii_lowercase())
-                .collect()
-        })
+        .map(|s| alternatives(s).map(str::to_ascii_lowercase).collect())
         .collect()
 }
 
-/// One position of a built-in stub's `subcommand` list: `"delete|del"` → `["delete", "del"]`,
-/// lowercase (borrowed when already lowercase).
-fn alternatives(written: &'static str) -> Vec<Cow<'static, str>> {
-    written.split('|').map(|a| lowercase(a.trim())).collect()
+/// One position of a `subcommand` list, as written: `"delete|Del"` → `"delete"`, `"Del"`
+/// (callers lowercase them).
+fn alternatives(written: &str) -> impl Iterator<Item = &str> {
+    written.split('|').map(str::trim)
 }
 
 /// A rule as the engine holds it: what indexing and the PATH shims need, always present, and
@@ -443,7 +439,10 @@ impl LazyRule {
         LazyRule {
             body: pack::body_at(stub.body, bodies),
             programs: stub.program.into_iter().map(lowercase).collect(),
-            first_subcommand: stub.subcommand.first().map(|s| alternatives(s)),
+            first_subcommand: stub
+                .subcommand
+                .first()
+                .map(|s| alternatives(s).map(lowercase).collect()),
             id: Cow::Borrowed(stub.id),
             pack: Arc::clone(pack_name),
             layer,
