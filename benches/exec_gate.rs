@@ -184,7 +184,7 @@ fn engine_decide() -> (Decide, ExecGateConfig) {
         probe.cwd = request.cwd.clone();
         probe.env.extend(request.env.iter().cloned());
         let env = rules::EvalEnv {
-            ambient: &ambient,
+            ambient: &rules::Ambient::Given(&ambient),
             probe: &probe,
             knowledge: &knowledge,
         };

@@ -13,7 +13,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use overwatch::context::{Context, Fact, FactKind, Knowledge, ProbeEnv, Tier};
 use overwatch::rules::pack::PackSource;
 use overwatch::rules::parse::{self, ParseEnv};
-use overwatch::rules::{CommandInput, Engine, EvalEnv, Layer};
+use overwatch::rules::{Ambient, CommandInput, Engine, EvalEnv, Layer};
 
 const CORPUS: &str = include_str!("../tests/data/commands.tsv");
 
@@ -86,7 +86,7 @@ fn bench(c: &mut Criterion) {
     let (ctx, probe) = production();
     let knowledge = Knowledge::default();
     let env = EvalEnv {
-        ambient: &ctx,
+        ambient: &Ambient::Given(&ctx),
         probe: &probe,
         knowledge: &knowledge,
     };

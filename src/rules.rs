@@ -119,9 +119,55 @@ pub enum CommandInput {
 /// (pins and probes from config and packs).
 #[derive(Debug, Clone, Copy)]
 pub struct EvalEnv<'a> {
-    pub ambient: &'a Context,
+    /// The ambient context; read it with [`EvalEnv::ambient`].
+    pub ambient: &'a Ambient<'a>,
     pub probe: &'a ProbeEnv,
     pub knowledge: &'a Knowledge,
+}
+
+/// The ambient context of one evaluation: given by the caller, or detected from the
+/// evaluation's [`ProbeEnv`] the first time a rule or target needs it.
+///
+/// Most commands never need it: a program with no target spec (`true`, `ls`, `cargo`) resolves
+/// to this machine, and only rules with a `when` on a fact read it. Detection reads the
+/// kubeconfig, AWS, gcloud and git files (`context::detect`), about a tenth of an
+/// `overwatch check` process and most of what the exec gate spent per exec beyond reading the
+/// task, so [`Ambient::OnFirstUse`] skips it for them. The result is the same as detecting up
+/// front: the same probe, read during the same evaluation.
+#[derive(Debug)]
+pub enum Ambient<'a> {
+    /// Known already (tests, `rules test` examples, a session's snapshot).
+    Given(&'a Context),
+    /// Detected with `context::detect(probe, knowledge)` on first use, then kept.
+    OnFirstUse(std::cell::OnceCell<Context>),
+}
+
+impl Ambient<'_> {
+    /// An ambient context detected when first needed.
+    pub fn on_first_use() -> Self {
+        Ambient::OnFirstUse(std::cell::OnceCell::new())
+    }
+
+    /// Whether the context has been detected (or was given): for tests and benches that check
+    /// which evaluations needed it.
+    pub fn is_known(&self) -> bool {
+        match self {
+            Ambient::Given(_) => true,
+            Ambient::OnFirstUse(cell) => cell.get().is_some(),
+        }
+    }
+}
+
+impl<'a> EvalEnv<'a> {
+    /// The ambient context, detecting it now if this is its first use.
+    pub fn ambient(&self) -> &'a Context {
+        match self.ambient {
+            Ambient::Given(ctx) => ctx,
+            Ambient::OnFirstUse(cell) => {
+                cell.get_or_init(|| crate::context::detect(self.probe, self.knowledge))
+            }
+        }
+    }
 }
 
 /// A file access by an agent tool (Write/Edit/Read) for [`Engine::evaluate_path`].
@@ -777,7 +823,7 @@ impl Engine {
             }
             let (ctx, probe) = envs.entry(e.tier).or_insert_with(|| example_env(e.tier));
             let env = EvalEnv {
-                ambient: ctx,
+                ambient: &Ambient::Given(ctx),
                 probe,
                 knowledge: &knowledge,
             };

@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use crate::cli::CheckArgs;
-use crate::context::{self, ProbeEnv};
-use crate::rules::{CommandInput, Engine, EvalEnv, Evaluation, LoadError, LoadOptions};
+use crate::context::ProbeEnv;
+use crate::rules::{Ambient, CommandInput, Engine, EvalEnv, Evaluation, LoadError, LoadOptions};
 
 /// The probe input for this process: real HOME, cwd and environment.
 pub fn current_probe_env() -> anyhow::Result<ProbeEnv> {
@@ -82,7 +82,7 @@ pub fn main(args: CheckArgs) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let knowledge = engine.knowledge();
-    let ambient = context::detect(&probe, &knowledge);
+    let ambient = Ambient::on_first_use();
     let env = EvalEnv {
         ambient: &ambient,
         probe: &probe,

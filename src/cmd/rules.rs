@@ -6,8 +6,7 @@ use anyhow::Context as _;
 
 use crate::cli::{RulesArgs, RulesCommand};
 use crate::cmd::check::{current_probe_env, load_engine, load_engine_with, pack_error};
-use crate::context;
-use crate::rules::{CommandInput, Engine, EvalEnv, LoadOptions, explain, layers, trust};
+use crate::rules::{Ambient, CommandInput, Engine, EvalEnv, LoadOptions, explain, layers, trust};
 
 /// Runs an `overwatch rules` subcommand.
 pub fn main(args: RulesArgs) -> anyhow::Result<ExitCode> {
@@ -154,7 +153,7 @@ pub fn main(args: RulesArgs) -> anyhow::Result<ExitCode> {
                 Err(c) => return Ok(c),
             };
             let knowledge = engine.knowledge();
-            let ambient = context::detect(&probe, &knowledge);
+            let ambient = Ambient::on_first_use();
             let env = EvalEnv {
                 ambient: &ambient,
                 probe: &probe,

@@ -17,8 +17,10 @@ use anyhow::Context as _;
 use super::{
     AssessedCommand, Assessment, Evaluator, GateRequest, PathAccess, RuleHit, Subject, TargetInfo,
 };
-use crate::context::{self, Knowledge, ProbeEnv};
-use crate::rules::{self, CommandInput, Decision, Engine, EvalEnv, Evaluation, LoadOptions};
+use crate::context::{Knowledge, ProbeEnv};
+use crate::rules::{
+    self, Ambient, CommandInput, Decision, Engine, EvalEnv, Evaluation, LoadOptions,
+};
 
 /// The rule engine as an [`Evaluator`].
 pub struct RulesEvaluator {
@@ -54,7 +56,7 @@ impl Evaluator for RulesEvaluator {
             cwd: req.cwd.clone(),
             env,
         };
-        let ambient = context::detect(&probe, &self.knowledge);
+        let ambient = Ambient::on_first_use();
         let eval_env = EvalEnv {
             ambient: &ambient,
             probe: &probe,

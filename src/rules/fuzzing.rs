@@ -62,7 +62,7 @@ pub fn fuzz_one(input: &str) {
     let (ctx, probe) = &*ENV;
     let knowledge = Knowledge::default();
     let env = EvalEnv {
-        ambient: ctx,
+        ambient: &crate::rules::Ambient::Given(ctx),
         probe,
         knowledge: &knowledge,
     };

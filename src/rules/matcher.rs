@@ -762,7 +762,11 @@ impl Rule {
         {
             return false;
         }
-        self.when_holds(target) && self.when_fact.as_ref().is_none_or(|f| f.holds(env.ambient))
+        self.when_holds(target)
+            && self
+                .when_fact
+                .as_ref()
+                .is_none_or(|f| f.holds(env.ambient()))
     }
 
     /// The `when` condition on the target.

@@ -392,7 +392,7 @@ fn unknown(kind: FactKind, what: &str) -> Target {
 
 /// The ambient fact of a kind (the most severe when there are several).
 fn ambient(kind: FactKind, env: &EvalEnv<'_>) -> Option<Fact> {
-    env.ambient
+    env.ambient()
         .facts
         .iter()
         .filter(|f| f.kind == kind)

@@ -143,7 +143,7 @@ fn development() -> (Context, ProbeEnv) {
 fn eval_in(e: &Engine, (ctx, probe): &(Context, ProbeEnv), cmd: &str) -> Evaluation {
     let knowledge = e.knowledge();
     let env = EvalEnv {
-        ambient: ctx,
+        ambient: &Ambient::Given(ctx),
         probe,
         knowledge: &knowledge,
     };
@@ -1141,7 +1141,7 @@ fn protected_paths_for_agent_tools_and_diff() {
     let prod = production();
     let knowledge = e.knowledge();
     let env = EvalEnv {
-        ambient: &prod.0,
+        ambient: &Ambient::Given(&prod.0),
         probe: &prod.1,
         knowledge: &knowledge,
     };
@@ -1201,7 +1201,7 @@ fn argv_input_is_evaluated_without_shell_parsing() {
     let prod = production();
     let knowledge = e.knowledge();
     let env = EvalEnv {
-        ambient: &prod.0,
+        ambient: &Ambient::Given(&prod.0),
         probe: &prod.1,
         knowledge: &knowledge,
     };
@@ -1435,4 +1435,67 @@ examples.no_match = ["ldcli flags list"]
         !fired(&production()),
         "no probe fact: the condition cannot hold"
     );
+}
+
+/// Detecting the ambient context on first use decides every corpus command and embedded example
+/// exactly as detecting it up front does, on a production-shaped machine; a command whose
+/// programs have no target spec never detects it, and one that resolves a target does.
+#[test]
+fn ambient_context_detected_on_first_use_decides_the_same() {
+    let e = engine();
+    let machine = crate::context::testkit::prod_home();
+    let knowledge = e.knowledge();
+    let upfront = crate::context::detect(&machine.input, &knowledge);
+    assert!(
+        upfront.facts.iter().any(|f| f.tier == Tier::Production),
+        "the fixture should look like production: {upfront:?}"
+    );
+    let given = EvalEnv {
+        ambient: &Ambient::Given(&upfront),
+        probe: &machine.input,
+        knowledge: &knowledge,
+    };
+    let lazy_eval = |cmd: &str| {
+        let ambient = Ambient::on_first_use();
+        let env = EvalEnv {
+            ambient: &ambient,
+            probe: &machine.input,
+            knowledge: &knowledge,
+        };
+        let eval = e.evaluate(&CommandInput::Shell(cmd.to_string()), &env);
+        (eval, ambient.is_known())
+    };
+    let mut detected = 0;
+    let commands = corpus_and_examples(&e);
+    for cmd in &commands {
+        let (lazy, was_detected) = lazy_eval(cmd);
+        let upfront_eval = e.evaluate(&CommandInput::Shell(cmd.to_string()), &given);
+        assert_eq!(lazy, upfront_eval, "{cmd}");
+        detected += usize::from(was_detected);
+    }
+    // Both kinds occur in the corpus, so the comparison above covered both paths.
+    assert!(0 < detected && detected < commands.len(), "{detected}");
+    for cmd in [
+        "true",
+        "ls -la src",
+        "cargo build --release",
+        "echo hi | wc -l",
+    ] {
+        assert!(
+            !lazy_eval(cmd).1,
+            "`{cmd}` should not need the ambient context"
+        );
+    }
+    for cmd in [
+        "kubectl delete ns payments",
+        "terraform destroy",
+        "git push --force",
+    ] {
+        let (eval, was_detected) = lazy_eval(cmd);
+        assert!(was_detected, "`{cmd}` resolves its target from the context");
+        assert!(
+            eval.decision > Decision::Warn,
+            "`{cmd}` in production: {eval:?}"
+        );
+    }
 }
