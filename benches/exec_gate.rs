@@ -2,9 +2,10 @@
 //! gate, under the gate with a trivial `decide`, under the gate with the real rule engine
 //! (`rules::Engine` with the built-in packs, the session's context detected once, each exec's
 //! cwd and env overlaid on it), and under the gate as `overwatch run` asks it (the session's
-//! gate server: `RulesEvaluator` detecting the context per request, the audit log, decisions
-//! sent to a drained app-loop queue, through `lifecycle::decide_in_process`). All in one run,
-//! interleaved, several rounds (`EXEC_GATE_ROUNDS`, default 9).
+//! gate server: `RulesEvaluator` detecting the context per request when a rule needs it, the
+//! audit log, decisions sent to a drained app-loop queue, through
+//! `lifecycle::decide_in_process`). All in one run, interleaved, several rounds
+//! (`EXEC_GATE_ROUNDS`, default 9).
 //!
 //! Run: `cargo bench --bench exec_gate` (add `--profile dev` to reuse debug deps: an upper bound).
 //! `benches/exec-gate-floor.sh` runs the same loop under a bare C supervisor (poll, receive,
@@ -30,6 +31,9 @@
 //! - held median: trivial 183–241 → 183–267 µs, engine 219–276 → 258–678 µs, app 399–506 →
 //!   311–433 µs; held p99 app 4.3–11.6 ms → 1.8–3.1 ms; decide median engine 14–30 µs, app
 //!   270–346 → 210–265 µs (the context probes run per exec);
+//!   since the context is detected only when a rule or target needs it (2026-11-22, load
+//!   0.2–1.9, alternating with the previous build, 2 runs each): app decide median 191–207 →
+//!   48–52 µs, app CPU per exec 320–389 → 172–180 µs, app added wall +528/+661 → +293/+386 µs;
 //! - added wall time: swung between −350 and +1060 µs per exec from run to run, either build;
 //!   the bare C supervisor's too (−831 to +148 µs; its CPU 12–20 µs per exec). Not meaningful
 //!   at that load. The ≤ +100 µs target is not shown: overwatch's CPU per exec alone (125–165
