@@ -15,8 +15,11 @@
 //! - wall per exec, `(T(N) - T(0)) / N` so the shim's start-up is not counted (the issue's
 //!   measure; compare with and without the gate); the added time is the median over rounds of
 //!   each round's gated − ungated difference, so load that drifts between rounds cancels;
-//! - hold time: how long overwatch held each exec, notification received → answered (the
-//!   latency the gate adds on top of the kernel's notification round trip), median and p99;
+//! - hold time: how long overwatch held each exec, notification received → answer about to be
+//!   sent (the latency the gate adds on top of the kernel's notification round trip), median
+//!   and p99. Until 2026-11-22 it was taken after the answer, so it also counted the wait for
+//!   this thread to run again once the woken task had taken its CPU (trivial decide: median
+//!   685–1025 µs that way, 80 µs taken before);
 //! - overwatch CPU per exec (`getrusage(RUSAGE_SELF)`: the serving threads, and in the app
 //!   variant the runtime thread that receives the decisions);
 //! - overwatch context switches per exec (same source): wake-ups, the figure that holds still.
@@ -34,6 +37,11 @@
 //!   since the context is detected only when a rule or target needs it (2026-11-22, load
 //!   0.2–1.9, alternating with the previous build, 2 runs each): app decide median 191–207 →
 //!   48–52 µs, app CPU per exec 320–389 → 172–180 µs, app added wall +528/+661 → +293/+386 µs;
+//! - 2026-11-22 01:20 UTC (load 1.6), the hold taken before answering: held median trivial
+//!   80 µs, rule engine 98 µs, app's gate 119 µs (p99 210 / 282 / 422 µs); added wall +362 /
+//!   +301 / +246 µs; the bare supervisor (`benches/exec-gate-floor.sh`) alone adds +80 to +147
+//!   µs in three runs around it (its CPU 14–16 µs per exec): the kernel's round trip on this VM
+//!   is most of the +100 µs budget before overwatch reads anything;
 //! - added wall time: swung between −350 and +1060 µs per exec from run to run, either build;
 //!   the bare C supervisor's too (−831 to +148 µs; its CPU 12–20 µs per exec). Not meaningful
 //!   at that load. The ≤ +100 µs target is not shown: overwatch's CPU per exec alone (125–165

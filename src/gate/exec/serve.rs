@@ -687,6 +687,9 @@ fn answer(shared: &Shared, notif: &libc::seccomp_notif, received: Instant) {
                 ExecVerdict::Allow => Response::Continue,
                 ExecVerdict::Deny(_) => Response::Fail(Errno::EPERM),
             };
+            // Taken before answering: the answer wakes the task, which may run on this CPU
+            // before this thread does again, and that wait is not time the exec was held.
+            let latency = received.elapsed();
             if send(response) {
                 let counter = match verdict {
                     ExecVerdict::Allow => &counters.allowed,
@@ -696,7 +699,7 @@ fn answer(shared: &Shared, notif: &libc::seccomp_notif, received: Instant) {
                 (shared.on_event)(ExecEvent::Decided {
                     request: Arc::new(*request),
                     verdict,
-                    latency: received.elapsed(),
+                    latency,
                 });
             }
         }
