@@ -5,7 +5,8 @@
 //! gate server: `RulesEvaluator` detecting the context per request when a rule needs it, the
 //! audit log, decisions sent to a drained app-loop queue, through
 //! `lifecycle::decide_in_process`). All in one run, interleaved, several rounds
-//! (`EXEC_GATE_ROUNDS`, default 9).
+//! (`EXEC_GATE_ROUNDS`, default 9). `EXEC_GATE_COMMAND` replaces `/bin/true` (e.g. `env true`, whose
+//! `execvp` tries each `PATH` directory in turn).
 //!
 //! Run: `cargo bench --bench exec_gate` (add `--profile dev` to reuse debug deps: an upper bound).
 //! `benches/exec-gate-floor.sh` runs the same loop under a bare C supervisor (poll, receive,
@@ -42,6 +43,11 @@
 //!   +301 / +246 µs; the bare supervisor (`benches/exec-gate-floor.sh`) alone adds +80 to +147
 //!   µs in three runs around it (its CPU 14–16 µs per exec): the kernel's round trip on this VM
 //!   is most of the +100 µs budget before overwatch reads anything;
+//! - `EXEC_GATE_COMMAND='env true'` (about five notifications per iteration: `env`, then its
+//!   `execvp` trying `PATH` in turn), before → after reading the cwd only once the path names an
+//!   executable, alternating, 2 runs each: overwatch CPU per iteration trivial 359/392 → 312/322
+//!   µs, rule engine 400/437 → 356/348, app's gate 508/554 → 459/517; added wall trivial
+//!   +765/+979 → +518/+530 µs;
 //! - added wall time: swung between −350 and +1060 µs per exec from run to run, either build;
 //!   the bare C supervisor's too (−831 to +148 µs; its CPU 12–20 µs per exec). Not meaningful
 //!   at that load. The ≤ +100 µs target is not shown: overwatch's CPU per exec alone (125–165
@@ -71,8 +77,15 @@ const ROUNDS: usize = 9;
 
 type Decide = Arc<dyn Fn(&ExecRequest) -> ExecVerdict + Send + Sync>;
 
+/// The command each loop iteration runs: `EXEC_GATE_COMMAND`, default `/bin/true` (one exec of
+/// an absolute path). `env true` adds the exec of `env` and its `execvp` PATH search: one
+/// notification per directory tried, the misses included.
+fn command() -> String {
+    std::env::var("EXEC_GATE_COMMAND").unwrap_or_else(|_| "/bin/true".to_string())
+}
+
 fn script(n: usize) -> String {
-    format!("for i in $(seq {n}); do /bin/true; done")
+    format!("for i in $(seq {n}); do {}; done", command())
 }
 
 fn run_plain(n: usize) -> Duration {
@@ -289,7 +302,10 @@ fn main() {
         }
     }
     let plain = median(plain);
-    println!("exec gate: /bin/true x {EXECS} in a bash loop, {rounds} rounds (µs per exec)");
+    println!(
+        "exec gate: {} x {EXECS} in a bash loop, {rounds} rounds (µs per iteration)",
+        command()
+    );
     println!("  without the gate: wall {plain:.1} (median)");
     for (i, name) in ["trivial decide", "rule engine", "app's gate"]
         .into_iter()

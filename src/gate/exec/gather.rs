@@ -110,8 +110,22 @@ impl Changed {
     }
 }
 
+/// The working directory of task `pid`, as `/proc/PID/cwd` names it.
+fn read_cwd(pid: u32) -> Result<PathBuf, MemError> {
+    fs::read_link(format!("/proc/{pid}/cwd")).map_err(|source| MemError::Proc {
+        pid,
+        what: "cwd",
+        source,
+    })
+}
+
 /// Where the task's view of `path` is, through `/proc/PID/{root,cwd,fd/N}`, and how to show it.
-fn locate(args: &ExecArgs, path: &str, cwd: &Path) -> Result<(PathBuf, PathBuf), MemError> {
+/// Reads the task's cwd into `cwd` only when `path` is relative to it.
+fn locate(
+    args: &ExecArgs,
+    path: &str,
+    cwd: &mut Option<PathBuf>,
+) -> Result<(PathBuf, PathBuf), MemError> {
     let pid = args.pid;
     if path.starts_with('/') {
         return Ok((
@@ -120,6 +134,10 @@ fn locate(args: &ExecArgs, path: &str, cwd: &Path) -> Result<(PathBuf, PathBuf),
         ));
     }
     if args.dirfd == libc::AT_FDCWD {
+        let cwd = match cwd {
+            Some(cwd) => cwd,
+            None => cwd.insert(read_cwd(pid)?),
+        };
         return Ok((
             Path::new(&format!("/proc/{pid}/cwd")).join(path),
             cwd.join(path),
@@ -157,12 +175,11 @@ pub(super) fn gather(
         return Ok(Gathered::NotExecutable);
     }
     let path = text(path_bytes, &mut notes);
-    let cwd = fs::read_link(format!("/proc/{pid}/cwd")).map_err(|source| MemError::Proc {
-        pid,
-        what: "cwd",
-        source,
-    })?;
-    let (seen_at, resolved) = locate(args, &path, &cwd)?;
+    // The cwd is read here only for a path relative to it, else once the path turns out to name
+    // an executable: execvp's PATH search sends one notification per directory it tries, and
+    // the misses then cost a `stat`, not also a `/proc/PID/cwd` lookup.
+    let mut cwd = None;
+    let (seen_at, resolved) = locate(args, &path, &mut cwd)?;
     let mut file = ExecFile {
         id: (0, 0),
         size: 0,
@@ -188,6 +205,10 @@ pub(super) fn gather(
         // Anything else (EACCES on a directory we may not search…): evaluate, fail closed.
         Err(_) => {}
     }
+    let cwd = match cwd {
+        Some(cwd) => cwd,
+        None => read_cwd(pid)?,
+    };
     let argv = read_argv(&mut mem, args.argv, args.pointer_bytes, limits, &mut notes)?;
     let env = read_env(
         &mut mem,
@@ -214,6 +235,47 @@ pub(super) fn gather(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An `execve` of `path` by this test process (its own pid: /proc/PID/cwd is readable).
+    fn own_execve() -> ExecArgs {
+        ExecArgs {
+            pid: std::process::id(),
+            syscall: ExecSyscall::Execve,
+            pointer_bytes: 8,
+            dirfd: libc::AT_FDCWD,
+            path: 1,
+            argv: 0,
+            envp: 0,
+            flags: 0,
+        }
+    }
+
+    #[test]
+    fn an_absolute_path_is_located_without_reading_the_cwd() {
+        let args = own_execve();
+        let mut cwd = None;
+        let (seen_at, resolved) = locate(&args, "/usr/bin/true", &mut cwd).unwrap();
+        assert_eq!(cwd, None, "a PATH-search probe must not cost a cwd lookup");
+        assert_eq!(
+            seen_at,
+            PathBuf::from(format!("/proc/{}/root/usr/bin/true", args.pid))
+        );
+        assert_eq!(resolved, PathBuf::from("/usr/bin/true"));
+    }
+
+    #[test]
+    fn a_relative_path_is_resolved_against_the_task_cwd() {
+        let args = own_execve();
+        let mut cwd = None;
+        let (seen_at, resolved) = locate(&args, "bin/tool", &mut cwd).unwrap();
+        let here = std::env::current_dir().unwrap();
+        assert_eq!(cwd.as_deref(), Some(here.as_path()));
+        assert_eq!(resolved, here.join("bin/tool"));
+        assert_eq!(
+            seen_at,
+            PathBuf::from(format!("/proc/{}/cwd/bin/tool", args.pid))
+        );
+    }
 
     #[cfg(target_arch = "x86_64")]
     #[test]
