@@ -380,6 +380,54 @@ fn exec_of_a_missing_file_still_fails_with_enoent() {
     assert!(stats.continued_not_executable >= 1, "{stats:?}");
 }
 
+/// A relative path is resolved against the exec'ing task's own cwd, and an `execvp` PATH search
+/// that misses in its first directory is evaluated once, where it lands, with the task's cwd
+/// (the cwd is read only once a path names an executable).
+#[test]
+fn relative_paths_and_path_search_resolve_where_the_task_stands() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = fs::canonicalize(tmp.path()).unwrap();
+    fs::create_dir(dir.join("sub")).unwrap();
+    fs::create_dir(dir.join("empty")).unwrap();
+    write_script(&dir.join("sub/tool"), "#!/bin/sh\necho \"ran $1\"\n");
+    let script = format!(
+        "cd sub && ./tool rel-marker && cd .. && \
+         /usr/bin/env PATH={d}/empty:{d}/sub tool path-marker",
+        d = dir.display()
+    );
+    let (out, served) = run_gated(&["bash", "-c", &script], &dir, test_rules());
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stdout.contains("ran rel-marker"), "{}", out.stdout);
+    assert!(out.stdout.contains("ran path-marker"), "{}", out.stdout);
+    let with = |marker: &str| -> Vec<ExecRequest> {
+        served
+            .seen()
+            .into_iter()
+            .filter(|(r, _)| r.argv.iter().any(|a| a == marker))
+            .map(|(r, _)| r)
+            .collect()
+    };
+    let relative = with("rel-marker");
+    assert_eq!(relative.len(), 1, "{relative:?}");
+    assert_eq!(relative[0].path, "./tool");
+    assert_eq!(relative[0].resolved, dir.join("sub/tool"));
+    assert_eq!(relative[0].cwd, dir.join("sub"));
+    // `env` itself is evaluated with this marker too (it is in its argv): keep `tool`'s exec.
+    let searched: Vec<ExecRequest> = with("path-marker")
+        .into_iter()
+        .filter(|r| r.path.ends_with("/tool"))
+        .collect();
+    assert_eq!(
+        searched.len(),
+        1,
+        "the miss in empty/ is not evaluated: {searched:?}"
+    );
+    assert_eq!(searched[0].path, format!("{}/sub/tool", dir.display()));
+    assert_eq!(searched[0].cwd, dir);
+    let (stats, _) = served.finish();
+    assert!(stats.continued_not_executable >= 1, "{stats:?}");
+}
+
 #[test]
 fn nested_shim_falls_back_and_reports_the_refusal_while_the_outer_gate_still_applies() {
     let tmp = tempfile::tempdir().unwrap();
