@@ -457,15 +457,17 @@ pub struct Rule {
 /// Glob match for subcommand patterns (`delete-*`), ASCII case-insensitive (patterns are
 /// stored lowercase).
 pub fn glob_word(pat: &str, text: &str) -> bool {
-    let text = text.to_ascii_lowercase();
     glob_bytes(pat.as_bytes(), text.as_bytes())
 }
 
+/// `p` is lowercase; `t` is compared as if lowercased (ASCII), without allocating a copy.
 fn glob_bytes(p: &[u8], t: &[u8]) -> bool {
     match p.split_first() {
         None => t.is_empty(),
         Some((b'*', rest)) => (0..=t.len()).any(|i| glob_bytes(rest, &t[i..])),
-        Some((c, rest)) => t.first() == Some(c) && glob_bytes(rest, &t[1..]),
+        Some((c, rest)) => {
+            t.first().map(u8::to_ascii_lowercase) == Some(*c) && glob_bytes(rest, &t[1..])
+        }
     }
 }
 
@@ -564,7 +566,7 @@ impl<'a> View<'a> {
         })
     }
 
-    fn classes(&self, env: &EvalEnv<'_>, from: usize) -> Vec<PathClass> {
+    fn classes(&self, env: &EvalEnv<'_>, from: usize) -> &[PathClass] {
         let all = self.classes.get_or_init(|| {
             let args = self.inv.args();
             self.positional
@@ -574,9 +576,7 @@ impl<'a> View<'a> {
                 })
                 .collect()
         });
-        all.get(from..)
-            .map(<[PathClass]>::to_vec)
-            .unwrap_or_default()
+        all.get(from..).unwrap_or_default()
     }
 
     /// SQL statement kinds this invocation would run, and whether the keyword fallback was used.
@@ -713,20 +713,18 @@ impl Rule {
         if self.not_flags.iter().any(|f| view.has_flag(f, false)) {
             return false;
         }
-        let rest: Vec<&Word> = view.positional[sub_len.min(view.positional.len())..]
-            .iter()
-            .map(|&i| &args[i])
-            .collect();
-        if !self.args.is_empty()
-            && !rest
+        let rest = || {
+            view.positional[sub_len.min(view.positional.len())..]
                 .iter()
+                .map(|&i| &args[i])
+        };
+        if !self.args.is_empty()
+            && !rest()
                 .any(|w| !w.dynamic && self.args.iter().any(|r| r.is_match(w.expanded())))
         {
             return false;
         }
-        if rest
-            .iter()
-            .any(|w| !w.dynamic && self.not_args.iter().any(|r| r.is_match(w.expanded())))
+        if rest().any(|w| !w.dynamic && self.not_args.iter().any(|r| r.is_match(w.expanded())))
         {
             return false;
         }
@@ -737,7 +735,7 @@ impl Rule {
             }
         }
         if !self.path_globs.is_empty() {
-            let hit = rest.iter().any(|w| {
+            let hit = rest().any(|w| {
                 if w.dynamic {
                     return false;
                 }

@@ -163,20 +163,67 @@ pub fn path_class(word: &Word, cwd: &Cwd, home: &Path, project: &Path) -> PathCl
     classify_abs(&abs, home, project, relative)
 }
 
+/// Whether `path` is `base` or lies under it, comparing whole components (`/srv` is under `/`
+/// and `/srv`, not under `/sr`). Both are absolute and lexically normal (no `.`, `..`, `//` or
+/// trailing `/`), as [`resolve_path`] and [`normal`] make them; plain string comparison, since
+/// `Path::starts_with` re-parses both paths' components on every call.
+fn under(path: &str, base: &str) -> bool {
+    base == "/"
+        || path
+            .strip_prefix(base)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// `p` as text in the form [`under`] expects: `.`, `..`-free components joined by single `/`.
+/// Borrowed when `p` is already in that form (the usual case for a cwd or `$HOME`).
+fn normal(p: &Path) -> std::borrow::Cow<'_, str> {
+    let s = p.to_string_lossy();
+    let clean = s.starts_with('/')
+        && (s.len() == 1 || !s.ends_with('/'))
+        && !s.contains("//")
+        && !s.split('/').any(|c| c == "." || c == "..");
+    if clean {
+        return s;
+    }
+    let mut out = String::new();
+    for c in p.components() {
+        match c {
+            Component::ParentDir => {
+                out.truncate(out.rfind('/').unwrap_or(0));
+            }
+            Component::Normal(n) => {
+                out.push('/');
+                out.push_str(&n.to_string_lossy());
+            }
+            Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
+        }
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    out.into()
+}
+
 fn classify_abs(abs: &Path, home: &Path, project: &Path, relative: bool) -> PathClass {
-    if abs == Path::new("/") {
+    let s = abs.to_string_lossy();
+    let s = s.as_ref();
+    if s == "/" {
         return PathClass::Root;
     }
-    let s = abs.to_string_lossy();
-    if abs == home || matches!(s.as_ref(), "/home" | "/Users" | "/root") {
+    let (home, project) = (normal(home), normal(project));
+    let (home, project) = (home.as_ref(), project.as_ref());
+    if s == home || matches!(s, "/home" | "/Users" | "/root") {
         return PathClass::Home;
     }
-    let parts: Vec<&str> = s.split('/').filter(|x| !x.is_empty()).collect();
-    if parts.len() == 2 && matches!(parts[0], "home" | "Users") {
+    let mut parts = s.split('/').filter(|x| !x.is_empty());
+    let (first, second) = (parts.next(), parts.next());
+    let deeper = parts.next().is_some();
+    let in_homes = matches!(first, Some("home" | "Users"));
+    if in_homes && second.is_some() && !deeper {
         return PathClass::Home;
     }
-    if parts.first() == Some(&"dev") {
-        let dev = parts.get(1).copied().unwrap_or("");
+    if first == Some("dev") {
+        let dev = second.unwrap_or("");
         let block = [
             "sd", "hd", "vd", "xvd", "nvme", "mmcblk", "disk", "rdisk", "md", "mapper", "loop",
             "dm-", "sr", "nbd",
@@ -185,25 +232,22 @@ fn classify_abs(abs: &Path, home: &Path, project: &Path, relative: bool) -> Path
             return PathClass::Device;
         }
     }
-    if matches!(parts.first(), Some(&"tmp"))
-        || s.starts_with("/var/tmp")
-        || s.starts_with("/private/tmp")
-    {
+    if first == Some("tmp") || s.starts_with("/var/tmp") || s.starts_with("/private/tmp") {
         return PathClass::Tmp;
     }
-    let project_scoped = project != Path::new("/")
+    let project_scoped = project != "/"
         && project != home
-        && !SYSTEM.iter().any(|d| project == Path::new(d))
-        && project.components().count() > 2;
-    if project_scoped && abs.starts_with(project) {
-        if abs == project {
+        && !SYSTEM.contains(&project)
+        && project.split('/').filter(|c| !c.is_empty()).count() > 1;
+    if project_scoped && under(s, project) {
+        if s == project {
             return PathClass::Cwd;
         }
-        let rel = abs.strip_prefix(project).unwrap_or(abs);
-        if rel.components().any(|c| {
-            let n = c.as_os_str().to_string_lossy();
-            ARTIFACTS.contains(&n.as_ref()) || n.ends_with(".egg-info")
-        }) {
+        let rel = &s[project.len()..];
+        if rel
+            .split('/')
+            .any(|n| ARTIFACTS.contains(&n) || n.ends_with(".egg-info"))
+        {
             return PathClass::Artifact;
         }
         return PathClass::Project;
@@ -211,13 +255,10 @@ fn classify_abs(abs: &Path, home: &Path, project: &Path, relative: bool) -> Path
     if relative && project_scoped {
         return PathClass::Parent;
     }
-    if abs.starts_with(home)
-        || (parts.len() > 2 && matches!(parts[0], "home" | "Users"))
-        || parts.first() == Some(&"root")
-    {
+    if under(s, home) || (in_homes && deeper) || first == Some("root") {
         return PathClass::HomeSub;
     }
-    if SYSTEM.iter().any(|d| abs.starts_with(d)) {
+    if SYSTEM.iter().any(|d| under(s, d)) {
         return PathClass::System;
     }
     PathClass::Outside
