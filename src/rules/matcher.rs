@@ -719,13 +719,11 @@ impl Rule {
                 .map(|&i| &args[i])
         };
         if !self.args.is_empty()
-            && !rest()
-                .any(|w| !w.dynamic && self.args.iter().any(|r| r.is_match(w.expanded())))
+            && !rest().any(|w| !w.dynamic && self.args.iter().any(|r| r.is_match(w.expanded())))
         {
             return false;
         }
-        if rest().any(|w| !w.dynamic && self.not_args.iter().any(|r| r.is_match(w.expanded())))
-        {
+        if rest().any(|w| !w.dynamic && self.not_args.iter().any(|r| r.is_match(w.expanded()))) {
             return false;
         }
         if !self.paths.is_empty() {

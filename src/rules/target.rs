@@ -919,6 +919,40 @@ mod tests {
     }
 
     #[test]
+    fn unnormalised_home_and_cwd_classify_the_same() {
+        // A cwd or $HOME with a trailing slash, `//` or `.` components names the same place.
+        let class_in = |arg: &str, home: &str, cwd: &str| {
+            path_class(
+                &Word::lit(arg, 0..0),
+                &Cwd::Ambient,
+                Path::new(home),
+                Path::new(cwd),
+            )
+        };
+        for (home, cwd) in [
+            ("/home/alice/", "/home/alice/proj/"),
+            ("/home//alice", "/home/alice/./proj"),
+            ("/home/alice/x/..", "/home/alice/proj/src/.."),
+        ] {
+            assert_eq!(
+                class_in("./src", home, cwd),
+                PathClass::Project,
+                "{home} {cwd}"
+            );
+            assert_eq!(class_in(".", home, cwd), PathClass::Cwd, "{home} {cwd}");
+            assert_eq!(class_in("./target", home, cwd), PathClass::Artifact);
+            assert_eq!(class_in("~", home, cwd), PathClass::Home);
+            assert_eq!(class_in("~/other", home, cwd), PathClass::HomeSub);
+            assert_eq!(class_in("../other", home, cwd), PathClass::Parent);
+        }
+        // Whole components only: /srvx is not under /srv, /home/alicex is not under $HOME.
+        assert!(under("/srv/app", "/srv") && under("/srv", "/srv") && under("/x", "/"));
+        assert!(!under("/srvx", "/srv") && !under("/home/alicex", "/home/alice"));
+        assert_eq!(normal(Path::new("/a/b/../c/./")), "/a/c");
+        assert_eq!(normal(Path::new("/..")), "/");
+    }
+
+    #[test]
     fn db_urls_never_keep_passwords() {
         assert_eq!(
             parse_db_url("postgres://u:secret@prod-db:5432/app?sslmode=require"),
