@@ -300,6 +300,19 @@ pub fn detect_with(input: &ProbeEnv, knowledge: &Knowledge, overrides: &Override
     scan::run(input, knowledge, overrides, &FactKind::ALL).context
 }
 
+/// [`detect_with`] restricted to the probe families in `kinds` (each probe reports facts of its
+/// own kind only, so the facts of those kinds are the same as a full detection's). Credentials
+/// are not scanned. Used by the rule engine when a command names its own target (`kubectl
+/// --context X`): it needs that family's facts and no other file read.
+pub fn detect_kinds(
+    input: &ProbeEnv,
+    knowledge: &Knowledge,
+    overrides: &Overrides,
+    kinds: &[FactKind],
+) -> Context {
+    scan::run(input, knowledge, overrides, kinds).context
+}
+
 /// Cheaper [`detect_with`] for the rule engine: starts from an already detected `base` (the
 /// ambient context of the session) and re-runs only the probe families an override touches
 /// (kube, AWS, gcloud, terraform, docker); every other fact and all credentials come from `base`.

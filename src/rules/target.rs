@@ -563,7 +563,8 @@ pub fn resolve(
                     None => unknown(kind, kind_word(kind)),
                 };
             }
-            let detected = context::detect_with(env.probe, env.knowledge, &ov);
+            // Only `kind`'s facts are read below, so only its probe runs.
+            let detected = context::detect_kinds(env.probe, env.knowledge, &ov, &[kind]);
             let value = ov
                 .kube_context
                 .clone()
