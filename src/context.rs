@@ -297,12 +297,12 @@ pub fn detect(input: &ProbeEnv, knowledge: &Knowledge) -> Context {
 /// `kube_context` picks another context out of the same kubeconfigs, `kubeconfig` replaces the
 /// `KUBECONFIG` list, `aws_profile` beats `AWS_PROFILE`, `tf_chdir` moves the terraform probe.
 pub fn detect_with(input: &ProbeEnv, knowledge: &Knowledge, overrides: &Overrides) -> Context {
-    scan::run(input, knowledge, overrides, &FactKind::ALL).context
+    detect_kinds(input, knowledge, overrides, &FactKind::ALL)
 }
 
 /// [`detect_with`] restricted to the probe families in `kinds` (each probe reports facts of its
 /// own kind only, so the facts of those kinds are the same as a full detection's). Credentials
-/// are not scanned. Used by the rule engine when a command names its own target (`kubectl
+/// are scanned only when `kinds` is every kind. Used by the rule engine when a command names its own target (`kubectl
 /// --context X`): it needs that family's facts and no other file read.
 pub fn detect_kinds(
     input: &ProbeEnv,

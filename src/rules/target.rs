@@ -114,8 +114,14 @@ pub fn resolve_path(text: &str, cwd: &Cwd, home: &Path, project: &Path) -> Optio
         };
         base.join(p)
     };
+    Some(lexically_normal(&full))
+}
+
+/// `path` rooted at `/` with `.` and `..` applied lexically (`..` at the root stays there) and
+/// no empty components: `/a/b/../c/./` → `/a/c`, `x/../..` → `/`.
+fn lexically_normal(path: &Path) -> PathBuf {
     let mut out = PathBuf::from("/");
-    for c in full.components() {
+    for c in path.components() {
         match c {
             Component::ParentDir => {
                 out.pop();
@@ -124,7 +130,7 @@ pub fn resolve_path(text: &str, cwd: &Cwd, home: &Path, project: &Path) -> Optio
             Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
         }
     }
-    Some(out)
+    out
 }
 
 /// Classifies the path an argument names. `project` is the agent's cwd.
@@ -185,23 +191,7 @@ fn normal(p: &Path) -> std::borrow::Cow<'_, str> {
     if clean {
         return s;
     }
-    let mut out = String::new();
-    for c in p.components() {
-        match c {
-            Component::ParentDir => {
-                out.truncate(out.rfind('/').unwrap_or(0));
-            }
-            Component::Normal(n) => {
-                out.push('/');
-                out.push_str(&n.to_string_lossy());
-            }
-            Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
-        }
-    }
-    if out.is_empty() {
-        out.push('/');
-    }
-    out.into()
+    lexically_normal(p).to_string_lossy().into_owned().into()
 }
 
 fn classify_abs(abs: &Path, home: &Path, project: &Path, relative: bool) -> PathClass {
