@@ -17,6 +17,7 @@ mod keywords;
 pub mod redactor;
 pub mod rules;
 pub mod stream;
+mod trigrams;
 pub mod visible;
 
 pub use redactor::*;

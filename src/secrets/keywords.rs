@@ -26,6 +26,7 @@ use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::{Anchored, dfa};
 
 use super::SecretsError;
+use super::trigrams::next_set;
 use super::visible::{VisibleScan, is_invisible_start};
 
 /// The first match state: non-match states are numbered from 0, match states from here, so the
@@ -158,9 +159,12 @@ impl KeywordTable {
     }
 
     /// A walk of the table over one text, for `visible::walk`; `rules` is the number of rules.
-    pub(crate) fn scan(&self, rules: usize) -> KeywordScan<'_> {
+    /// With `bitmap` (the text's candidate bitmap, `trigrams.rs`; only for a table that stops
+    /// [`Stop::AtInvisible`]) the walk steps only from the positions it marks; without, every byte.
+    pub(crate) fn scan<'a>(&'a self, rules: usize, bitmap: Option<&'a [u64]>) -> KeywordScan<'a> {
         KeywordScan {
             table: self,
+            bitmap,
             state: self.start,
             found: Candidates {
                 rules: vec![false; rules],
@@ -190,6 +194,8 @@ impl Candidates {
 /// offsets.
 pub(crate) struct KeywordScan<'a> {
     table: &'a KeywordTable,
+    /// The text's candidate bitmap, if the walk may skip.
+    bitmap: Option<&'a [u64]>,
     state: u16,
     /// What the walk found so far.
     pub(crate) found: Candidates,
@@ -213,6 +219,16 @@ impl KeywordTable {
 
 impl VisibleScan for KeywordScan<'_> {
     fn visible_run(&mut self, bytes: &[u8], from: usize, view_at: usize) -> usize {
+        match self.bitmap {
+            Some(bitmap) => self.skipping_run(bitmap, bytes, from, view_at),
+            None => self.stepping_run(bytes, from, view_at),
+        }
+    }
+}
+
+impl KeywordScan<'_> {
+    /// [`VisibleScan::visible_run`] stepping every byte.
+    fn stepping_run(&mut self, bytes: &[u8], from: usize, view_at: usize) -> usize {
         let table = self.table;
         let mut at = from;
         loop {
@@ -227,6 +243,60 @@ impl VisibleScan for KeywordScan<'_> {
                     at += 1;
                 }
             }
+        }
+    }
+
+    /// [`VisibleScan::visible_run`] stepping only from the positions `bitmap` marks
+    /// (`trigrams.rs`).
+    ///
+    /// Whenever the automaton is back in its start state the walk jumps ahead: to the next mark
+    /// whose byte is visible, stepping from there, or to an invisible byte or the end of the run,
+    /// where it steps the (at most two) bytes before it from the start state, so a keyword that
+    /// goes on after the sequence is followed. That gives the states of stepping every byte where
+    /// they matter. Between marks, no suffix of the view that is a keyword's prefix grows past two
+    /// bytes (three adjacent visible bytes of one would be a mark). So a state the walk did not
+    /// track is at most two bytes deep and no match (keywords have three bytes or more); when
+    /// the walk steps again from the start state, such a state either ends within those two bytes
+    /// or lies before an invisible byte or the end, which is where the walk steps the two bytes
+    /// before.
+    fn skipping_run(&mut self, bitmap: &[u64], bytes: &[u8], from: usize, view_at: usize) -> usize {
+        let table = self.table;
+        let (classes, trans) = (&table.classes, &*table.trans);
+        // `state + class` is at most 0xFFFF + 0xFF, inside the table: no bounds check.
+        let step = |state: u16, byte: u8| {
+            trans[usize::from(state) + usize::from(classes[usize::from(byte)])]
+        };
+        let mut at = from;
+        let mut state = self.state;
+        loop {
+            if state == table.start {
+                at = next_set(bitmap, at, bytes.len());
+                if bytes.get(at).is_none_or(|b| is_invisible_start(*b)) {
+                    // The bytes before `at` are visible (no mark between), from the start state.
+                    self.state = match at - from {
+                        0 => table.start,
+                        1 => step(table.start, bytes[at - 1]),
+                        _ => step(step(table.start, bytes[at - 2]), bytes[at - 1]),
+                    };
+                    return at;
+                }
+            }
+            // Step until back at the start state (then skip again), at an invisible byte, or at
+            // the end of the run.
+            let Some(&byte) = bytes.get(at) else {
+                self.state = state;
+                return bytes.len();
+            };
+            let next = step(state, byte);
+            if next >= FIRST_MATCH {
+                if next == INVISIBLE {
+                    self.state = state;
+                    return at;
+                }
+                table.record_match(next, view_at + (at - from), &mut self.found);
+            }
+            state = next;
+            at += 1;
         }
     }
 }

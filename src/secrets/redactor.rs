@@ -11,6 +11,7 @@ use regex::Regex;
 
 use super::keywords::{Candidates, KeywordTable, Stop};
 use super::rules::{RULES, RuleSpec};
+use super::trigrams::Trigrams;
 use super::visible::{VisibleScan, Walked, invisible_parts, walk};
 
 /// Shortest env credential value redacted literally: shorter values (`1`, `true`, `dev`) would
@@ -67,13 +68,16 @@ struct Builtin {
     view_keywords: KeywordTable,
     /// The same automaton for a text scanned as it is (one with no view; see `visible::walk`).
     text_keywords: KeywordTable,
+    /// Where keywords can start, for the view walk to skip the rest (`None`: a keyword is shorter
+    /// than three bytes).
+    trigrams: Option<Trigrams>,
 }
 
 impl Builtin {
     /// Which rules have a keyword in `text` itself, escape sequences included (ASCII
     /// case-insensitive), and where.
     fn text_candidates(&self, text: &str) -> Candidates {
-        let mut scan = self.text_keywords.scan(self.rules.len());
+        let mut scan = self.text_keywords.scan(self.rules.len(), None);
         scan.visible_run(text.as_bytes(), 0, 0);
         scan.found
     }
@@ -133,6 +137,7 @@ fn compile_builtin() -> Result<Builtin, SecretsError> {
     let barrier: Vec<bool> = rules.iter().map(|r| r.spec.barrier.is_some()).collect();
     let table = |stop| KeywordTable::new(&keywords, &keyword_rule, &barrier, stop);
     Ok(Builtin {
+        trigrams: Trigrams::new(&patterns),
         view_keywords: table(Stop::AtInvisible)?,
         text_keywords: table(Stop::Never)?,
         rules,
@@ -221,8 +226,11 @@ impl Redactor {
     /// Terminal output is scanned as its visible text (see `visible.rs`), so escape sequences in
     /// the middle of a secret do not hide it; spans are in `text`'s offsets either way.
     pub fn find(&self, text: &str) -> Vec<Finding> {
-        // One walk finds the view and the keywords in it (see `keywords.rs`).
-        let mut scan = self.builtin.view_keywords.scan(self.builtin.rules.len());
+        // One walk finds the view and the keywords in it (see `keywords.rs`), stepping the
+        // automaton only where the bitmap says a keyword can start (see `trigrams.rs`).
+        let bitmap = (self.builtin.trigrams.as_ref()).and_then(|t| t.bitmap(text.as_bytes()));
+        let mut scan =
+            (self.builtin.view_keywords).scan(self.builtin.rules.len(), bitmap.as_deref());
         match walk(text, &mut scan) {
             Walked::Same => self.find_plain(text, &scan.found),
             // Nothing to look for: the view need not be built.
@@ -466,7 +474,8 @@ mod tests {
         found
     }
 
-    /// Text dense with keywords in any case, escape sequences, controls and non-ASCII text.
+    /// Text dense with keywords in any case (some split by escape sequences or controls), escape
+    /// sequences, controls and non-ASCII text.
     fn keyword_text() -> impl Strategy<Value = String> {
         let keywords: Vec<&str> = keywords().into_iter().map(|(k, _)| k).collect();
         proptest::collection::vec(
@@ -474,7 +483,15 @@ mod tests {
                 2 => "[ -~\r\n]{0,12}",
                 2 => terminal_text(),
                 1 => proptest::sample::select(keywords.clone()).prop_map(str::to_owned),
-                1 => proptest::sample::select(keywords).prop_map(|k| k.to_ascii_uppercase()),
+                1 => proptest::sample::select(keywords.clone()).prop_map(|k| k.to_ascii_uppercase()),
+                1 => (
+                    proptest::sample::select(keywords),
+                    0usize..20,
+                    proptest::sample::select(vec!["\x1b[1m", "\x07", "\x1b]0;", "\x1b(B", "\x7f", "\x1b"]),
+                ).prop_map(|(k, at, escape)| {
+                    let at = at % (k.len() + 1);
+                    format!("{}{escape}{}", &k[..at], &k[at..])
+                }),
             ],
             0..16,
         )
@@ -521,18 +538,29 @@ mod tests {
         }
 
         /// The keyword table walked along with the view finds, in view offsets, exactly what the
-        /// overlapping iterator finds in the view built a byte at a time.
+        /// overlapping iterator finds in the view built a byte at a time: stepping every byte, and
+        /// skipping by the candidate bitmap (the SIMD one where the CPU has AVX2, and the scalar
+        /// one).
         #[test]
         fn view_keyword_walk_equals_the_overlapping_iterator_on_the_view(text in keyword_text()) {
             let builtin = builtin().expect("compiles");
-            let mut scan = builtin.view_keywords.scan(RULES.len());
-            let walked = walk(&text, &mut scan);
+            let trigrams = builtin.trigrams.as_ref().expect("keywords have three bytes");
             let view = match reference_view(&text) {
                 Some((view, _)) => view,
                 None => text.clone(),
             };
-            if walked != Walked::Unmappable {
-                prop_assert_eq!(sorted(scan.found), sorted(reference_candidates(&view)));
+            let expected = sorted(reference_candidates(&view));
+            let bitmaps = [
+                None,
+                Some(trigrams.bitmap_scalar(text.as_bytes())),
+                trigrams.bitmap(text.as_bytes()),
+            ];
+            for bitmap in &bitmaps {
+                let mut scan = builtin.view_keywords.scan(RULES.len(), bitmap.as_deref());
+                let walked = walk(&text, &mut scan);
+                if walked != Walked::Unmappable {
+                    prop_assert_eq!(sorted(scan.found), expected.clone(), "bitmap {:?}", bitmap.is_some());
+                }
             }
         }
 
