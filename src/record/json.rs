@@ -75,7 +75,8 @@ pub struct JsonEscaper {
 impl JsonEscaper {
     /// `text` as a quoted JSON string, exactly as `serde_json::to_string` writes it.
     ///
-    /// Works on a buffer with room for the worst case (every byte as `\u00xx`) through indices,
+    /// Blocks of 16 bytes go through `blocks` (SSE2); the last 32 bytes or so, or all of them
+    /// without SSE2, through the 8-byte loop here, which works on a buffer with room for the worst case (every byte as `\u00xx`) through indices,
     /// 8 bytes at a time: each word is stored whole (a fixed-size copy) and, when `escape_mask`
     /// flags a byte, the output position moves only past the bytes before it, then its escape
     /// (from `ESCAPES`, again stored as one word) follows, and the next word starts right after
@@ -84,15 +85,14 @@ impl JsonEscaper {
     /// Only ASCII bytes are escaped, so the output stays UTF-8.
     pub fn escape(&mut self, text: &str) -> &[u8] {
         let bytes = text.as_bytes();
-        // 6 bytes per input byte at worst, the quotes, and room for a last 16-byte window.
-        let room = 6 * bytes.len() + 2 + 16;
+        // 6 bytes per input byte at worst, the quotes, and room for the last 16- and 8-byte stores.
+        let room = 6 * bytes.len() + 2 + 32;
         if self.buf.len() < room {
             self.buf.resize(room, 0);
         }
         let out = &mut self.buf[..];
         out[0] = b'"';
-        let mut len = 1;
-        let mut at = 0;
+        let (mut at, mut len) = blocks(bytes, out);
         while let Some(&word) = bytes.get(at..).and_then(<[u8]>::first_chunk::<8>) {
             // One bounds check for both stores below (the escape starts within the word).
             let window = &mut out[len..len + 16];
@@ -125,6 +125,76 @@ impl JsonEscaper {
     }
 }
 
+/// Escapes `bytes` from the start, 16 at a time with SSE2 (part of x86_64 itself), into `out`
+/// from offset 1; returns how far it got in `bytes` (it stops 32 bytes before the end, so every
+/// load stays inside) and in `out`. `out` must have `6 * bytes.len() + 32` bytes after offset 1.
+///
+/// Each block is stored whole, then for each byte its mask flags, in order: the output moves past
+/// the bytes before it, its escape is stored (one 8-byte copy), and the rest of the block is
+/// stored again after the escape. So a block costs one compare whatever its number of escapes,
+/// where the 8-byte loop restarts after each (recorded output has one every dozen bytes).
+#[cfg(target_arch = "x86_64")]
+fn blocks(bytes: &[u8], out: &mut [u8]) -> (usize, usize) {
+    // SAFETY: SSE2 is part of x86_64: every CPU the target runs on has it.
+    unsafe { sse2_blocks(bytes, out) }
+}
+
+/// [`blocks`] on x86_64.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+fn sse2_blocks(bytes: &[u8], out: &mut [u8]) -> (usize, usize) {
+    use std::arch::x86_64::*;
+
+    // Every store below ends before `1 + 6 * at + 32` for an `at` at most `bytes.len()` (the
+    // output grows by at most 6 bytes per input byte), so this one check covers them all.
+    assert!(
+        out.len() >= 1 + 6 * bytes.len() + 32,
+        "no room to escape into"
+    );
+    let (input, output) = (bytes.as_ptr(), out.as_mut_ptr());
+    let (controls, quote, backslash) = (
+        _mm_set1_epi8(0x1f),
+        _mm_set1_epi8(b'"' as i8),
+        _mm_set1_epi8(b'\\' as i8),
+    );
+    let (mut at, mut len) = (0, 1);
+    while at + 32 <= bytes.len() {
+        // SAFETY (all of the loads and stores): loads read 16 bytes from at most `at + 16`, inside
+        // `bytes` as `at + 32 <= bytes.len()`; stores write at most 16 bytes from `len`, and `len`
+        // is at most `1 + 6 * (at + 16)`, inside `out` (asserted above).
+        unsafe {
+            let v = _mm_loadu_si128(input.add(at).cast());
+            _mm_storeu_si128(output.add(len).cast(), v);
+            let flagged = _mm_or_si128(
+                _mm_cmpeq_epi8(_mm_min_epu8(v, controls), v),
+                _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+            );
+            let mut mask = _mm_movemask_epi8(flagged) as u32;
+            let mut done = 0;
+            while mask != 0 {
+                let first = mask.trailing_zeros() as usize;
+                len += first - done;
+                let (escape, escape_len) = ESCAPES[usize::from(*input.add(at + first))];
+                output.add(len).cast::<[u8; 8]>().write_unaligned(escape);
+                len += escape_len;
+                done = first + 1;
+                let rest = _mm_loadu_si128(input.add(at + done).cast());
+                _mm_storeu_si128(output.add(len).cast(), rest);
+                mask &= mask - 1;
+            }
+            len += 16 - done;
+        }
+        at += 16;
+    }
+    (at, len)
+}
+
+/// Where there is no SSE2 (not x86_64), the 8-byte loop does all the work.
+#[cfg(not(target_arch = "x86_64"))]
+fn blocks(_bytes: &[u8], _out: &mut [u8]) -> (usize, usize) {
+    (0, 1)
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -151,6 +221,27 @@ mod tests {
         check("\u{1b}[1;32m✓\u{1b}[0m say \"hi\" C:\\dir\r\n日本語\u{7f}\u{0}");
     }
 
+    #[test]
+    fn escapes_at_every_position_of_long_blocks_are_written_as_serde_json_writes_them() {
+        // Long enough for the 16-byte blocks: one or more escapes at each offset of a block.
+        for b in [0u8, 0x08, b'\t', b'\n', 0x1b, 0x1f, b'"', b'\\'] {
+            let c = char::from(b);
+            for at in 0..40 {
+                let mut text: Vec<char> = "abcdefghijklmnopqrstuvwxyz0123456789é日"
+                    .chars()
+                    .cycle()
+                    .take(80)
+                    .collect();
+                text[at] = c;
+                check(&text.iter().collect::<String>());
+                text[at + 1] = c;
+                text[at + 7] = c;
+                check(&text.iter().collect::<String>());
+            }
+            check(&c.to_string().repeat(100));
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(1024))]
         /// Arbitrary strings weighted towards the bytes that need escaping, plus any Unicode.
@@ -161,7 +252,7 @@ mod tests {
                 2 => proptest::char::range('\0', '\u{1f}'),
                 1 => prop_oneof![Just('"'), Just('\\'), Just('\u{7f}'), Just('\u{2028}')],
                 2 => any::<char>(),
-            ], 0..100),
+            ], 0..300),
         ) {
             let text: String = chars.into_iter().collect();
             let mut escaper = JsonEscaper::default();
