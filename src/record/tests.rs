@@ -15,6 +15,7 @@ use super::utf8::Utf8Stream;
 use super::*;
 use crate::replay::cast::{Cast, Code};
 use crate::secrets::planted::{env_literals, planted};
+use proptest::prelude::Strategy as _;
 
 fn opts(format: CastFormat) -> RecordOptions {
     let mut o = RecordOptions::new(TermSize { cols: 80, rows: 24 });
@@ -401,4 +402,33 @@ fn a_started_session_is_listed_with_its_meta_completed_at_finish() {
     let cast_text = read_raw(&dir.cast_path());
     assert!(!meta_text.contains(&token) && !cast_text.contains(&token));
     assert_eq!(list_in(root.path()).expect("list")[0].id, dir.id);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+    /// Bytes of any validity, cut into reads anywhere, decode as `String::from_utf8_lossy` decodes
+    /// them whole (a character split between reads is joined; each invalid sequence is one U+FFFD).
+    #[test]
+    fn decoding_in_reads_equals_lossy_decoding_of_the_whole(
+        parts in proptest::collection::vec(proptest::prop_oneof![
+            3 => "[ -~]{0,40}".prop_map(String::into_bytes),
+            2 => proptest::sample::select(vec!["é", "✓", "日本語", "⏺", "\u{1F600}", "\x1b[0m"])
+                .prop_map(|s| s.as_bytes().to_vec()),
+            1 => proptest::collection::vec(0x80u8..=0xff, 1..4),
+        ], 0..60),
+        cuts in proptest::collection::vec(0usize..2000, 0..8),
+    ) {
+        let bytes: Vec<u8> = parts.concat();
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (bytes.len() + 1)).collect();
+        cuts.sort_unstable();
+        let mut decoder = Utf8Stream::default();
+        let mut out = String::new();
+        let mut from = 0;
+        for cut in cuts.into_iter().chain([bytes.len()]) {
+            decoder.decode_into(&bytes[from..cut], &mut out);
+            from = cut;
+        }
+        out.push_str(&decoder.finish());
+        proptest::prop_assert_eq!(out, String::from_utf8_lossy(&bytes).into_owned());
+    }
 }

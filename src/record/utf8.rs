@@ -1,6 +1,10 @@
 //! Incremental UTF-8 decoding of PTY output: a multi-byte character split across two reads is held
 //! until its last byte arrives; invalid bytes become U+FFFD (as asciinema does), so every cast event
 //! is a valid JSON string.
+//!
+//! Validation is simdutf8's `compat` API (SIMD, the CPU's widest at run time; the same errors as
+//! `std::str::from_utf8`, `valid_up_to` and `error_len` included): std's validator goes a word at a
+//! time only through ASCII, and agent output mixes in `✓`, box drawing and CJK every line.
 
 /// Decoder state: the bytes of an incomplete trailing character (at most 3).
 #[derive(Debug, Default)]
@@ -29,15 +33,15 @@ impl Utf8Stream {
             &owned
         };
         loop {
-            match std::str::from_utf8(input) {
+            match simdutf8::compat::from_utf8(input) {
                 Ok(valid) => {
                     out.push_str(valid);
                     return;
                 }
                 Err(err) => {
                     let (valid, rest) = input.split_at(err.valid_up_to());
-                    // SAFETY-free: `valid` was just checked by from_utf8.
-                    out.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                    // `valid` was just checked (so this cannot fail; checking again beats `unsafe`).
+                    out.push_str(simdutf8::basic::from_utf8(valid).unwrap_or_default());
                     match err.error_len() {
                         None => {
                             self.partial = rest.to_vec();
