@@ -12,7 +12,7 @@ use regex::Regex;
 use super::keywords::{Candidates, KeywordTable, Stop};
 use super::rules::{RULES, RuleSpec};
 use super::trigrams::Trigrams;
-use super::visible::{VisibleScan, Walked, invisible_parts, walk};
+use super::visible::{ViewMap, VisibleScan, Walked, invisible_parts, walk};
 
 /// Shortest env credential value redacted literally: shorter values (`1`, `true`, `dev`) would
 /// shred ordinary output and are not credentials worth the name.
@@ -235,6 +235,10 @@ impl Redactor {
             Walked::Same => self.find_plain(text, &scan.found),
             // Nothing to look for: the view need not be built.
             Walked::Mapped(_) if self.literals.is_none() && !scan.found.any() => Vec::new(),
+            // Only rules searched around their keywords: only those parts of the view are built.
+            Walked::Mapped(map) if self.literals.is_none() && self.barriers_only(&scan.found) => {
+                self.find_around_hits(text, &map, &scan.found)
+            }
             Walked::Mapped(map) => self
                 .find_plain(&map.view(text), &scan.found)
                 .into_iter()
@@ -246,6 +250,65 @@ impl Redactor {
                 .collect(),
             Walked::Unmappable => self.find_plain(text, &self.builtin.text_candidates(text)),
         }
+    }
+
+    /// Whether every rule in `candidates` has a barrier (is searched only around its keywords).
+    fn barriers_only(&self, candidates: &Candidates) -> bool {
+        (self.builtin.rules.iter().zip(&candidates.rules))
+            .all(|(rule, candidate)| !candidate || rule.spec.barrier.is_some())
+    }
+
+    /// The secrets of the rules in `candidates` (all with a barrier) in the view of `text` that
+    /// `map` describes, in `text`'s offsets: each rule's regex runs on the parts of the view
+    /// around its keywords that have no barrier byte, built from the map (what
+    /// [`Redactor::find_plain`] finds in the whole view, without building all of it).
+    fn find_around_hits(&self, text: &str, map: &ViewMap, candidates: &Candidates) -> Vec<Finding> {
+        let mut found = Vec::new();
+        for (index, rule) in self.builtin.rules.iter().enumerate() {
+            let Some(barrier) = rule.spec.barrier.filter(|_| candidates.rules[index]) else {
+                continue;
+            };
+            let mut searched = 0;
+            for &(_, hit) in candidates.hits.iter().filter(|(r, _)| *r == index) {
+                if hit < searched {
+                    continue;
+                }
+                let (start, part) = map.part_around(text, hit, barrier);
+                searched = start + part.len();
+                // Before the part is a barrier byte (not a word character) or nothing, which
+                // `\b` sees alike, so searching the part alone finds what searching it inside
+                // the whole view finds.
+                for f in self.rule_findings(rule, &part) {
+                    found.push(Finding {
+                        start: map.original(start + f.start),
+                        end: map.original(start + f.end - 1) + 1,
+                        rule: f.rule,
+                    });
+                }
+            }
+        }
+        merge(found)
+    }
+
+    /// The findings of one rule's regex in `hay`, from `hay`'s start (entropy-filtered).
+    fn rule_findings(&self, rule: &CompiledRule, hay: &str) -> Vec<Finding> {
+        let mut found = Vec::new();
+        for caps in rule.regex.captures_iter(hay) {
+            let Some(secret) = caps.get(rule.spec.group) else {
+                continue;
+            };
+            if let Some(min) = rule.spec.min_entropy
+                && shannon_entropy(secret.as_str().as_bytes()) < min
+            {
+                continue;
+            }
+            found.push(Finding {
+                start: secret.start(),
+                end: secret.end(),
+                rule: rule.spec.id,
+            });
+        }
+        found
     }
 
     /// The secrets in `text` scanned as it is, given the rules whose keywords occur in it.

@@ -107,6 +107,72 @@ impl ViewMap {
         text + (at - view)
     }
 
+    /// The maximal part of the view around view offset `at` (< the view's length) without a
+    /// `barrier` byte, as its view offset and text, built from the runs of `text` (the text this
+    /// map was made from) without building the rest of the view. `barrier` must be true only for
+    /// ASCII bytes, so the part starts and ends on character boundaries.
+    pub(crate) fn part_around(
+        &self,
+        text: &str,
+        at: usize,
+        barrier: fn(u8) -> bool,
+    ) -> (usize, String) {
+        let bytes = text.as_bytes();
+        // Run `i` is view `runs[i].0..end(i)`, copied from text offset `runs[i].1`.
+        let end = |i: usize| {
+            self.runs
+                .get(i + 1)
+                .map_or(self.view_len, |(next, _)| *next)
+        };
+        let text_of = |i: usize, from: usize, to: usize| {
+            let (view, original) = self.runs[i];
+            &bytes[original + (from - view)..original + (to - view)]
+        };
+        let hit = self
+            .runs
+            .partition_point(|(view, _)| *view <= at)
+            .saturating_sub(1);
+        let mut start = at;
+        for i in (0..=hit).rev() {
+            let from = self.runs[i].0;
+            if let Some(k) = text_of(i, from, start.min(end(i)))
+                .iter()
+                .rposition(|b| barrier(*b))
+            {
+                start = from + k + 1;
+                break;
+            }
+            start = from;
+        }
+        let mut stop = at;
+        for i in hit..self.runs.len() {
+            let from = stop.max(self.runs[i].0);
+            if let Some(k) = text_of(i, from, end(i)).iter().position(|b| barrier(*b)) {
+                stop = from + k;
+                break;
+            }
+            stop = end(i);
+        }
+        let mut part = Vec::with_capacity(stop - start);
+        let first = self
+            .runs
+            .partition_point(|(view, _)| *view <= start)
+            .saturating_sub(1);
+        for i in first..self.runs.len() {
+            if self.runs[i].0 >= stop {
+                break;
+            }
+            let (from, to) = (self.runs[i].0.max(start), end(i).min(stop));
+            if from < to {
+                part.extend_from_slice(text_of(i, from, to));
+            }
+        }
+        // Runs start and end on character boundaries, and so do barrier bytes (ASCII).
+        let part = String::from_utf8(part)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        (start, part)
+    }
+
     /// Appends the run `text[from..to]` to the view. `None` when an end does not fall on a
     /// character boundary (an `ESC (` followed by a non-ASCII character): there is no view then.
     fn keep(&mut self, text: &str, from: usize, to: usize) -> Option<()> {
