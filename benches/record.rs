@@ -34,7 +34,8 @@
 //! bitmap marks a possible keyword start (walk 6.9 → ~4 with the bitmap), JSON is escaped 16 bytes
 //! at a time with SSE2 (4.8 → 2.3), simdutf8 validates (1.4 → 0.3), and only the parts of the view
 //! around keywords are built when only barrier rules are candidates (1.6 → 0.3); criterion
-//! recorder 99 → 65 ms per 16 MiB (6.0 → 3.9 ns per byte), cast writing unredacted 51 ms. 1.35 GB cast (1.1 GiB of output, 429 s): the TUI opens after a 2.5–3.3 s scan;
+//! recorder 99 → 65 ms per 16 MiB (6.0 → 3.9 ns per byte; measured before the view-parts change),
+//! cast writing unredacted 51 ms. 1.35 GB cast (1.1 GiB of output, 429 s): the TUI opens after a 2.5–3.3 s scan;
 //! keyframes (1101, one per MiB, 2.9 MiB of snapshots) are complete 23–33 s later in the
 //! background; random seeks mean 11–12 ms, p95 19–25 ms, worst of 200 26–43 ms; seeks just before
 //! a keyframe mean 19–21 ms, worst 30–33 ms; peak RSS 49 MB. Before (one 4 MiB keyframe interval,

@@ -61,6 +61,24 @@ struct CompiledRule {
     regex: Regex,
 }
 
+impl CompiledRule {
+    /// The secret in one match of the rule's regex (its group), unless it is below the rule's
+    /// entropy floor.
+    fn finding(&self, caps: &regex::Captures<'_>) -> Option<Finding> {
+        let secret = caps.get(self.spec.group)?;
+        if let Some(min) = self.spec.min_entropy
+            && shannon_entropy(secret.as_str().as_bytes()) < min
+        {
+            return None;
+        }
+        Some(Finding {
+            start: secret.start(),
+            end: secret.end(),
+            rule: self.spec.id,
+        })
+    }
+}
+
 /// The built-in rules, compiled once per process (they are immutable and shared by every redactor).
 struct Builtin {
     rules: Vec<CompiledRule>,
@@ -292,23 +310,9 @@ impl Redactor {
 
     /// The findings of one rule's regex in `hay`, from `hay`'s start (entropy-filtered).
     fn rule_findings(&self, rule: &CompiledRule, hay: &str) -> Vec<Finding> {
-        let mut found = Vec::new();
-        for caps in rule.regex.captures_iter(hay) {
-            let Some(secret) = caps.get(rule.spec.group) else {
-                continue;
-            };
-            if let Some(min) = rule.spec.min_entropy
-                && shannon_entropy(secret.as_str().as_bytes()) < min
-            {
-                continue;
-            }
-            found.push(Finding {
-                start: secret.start(),
-                end: secret.end(),
-                rule: rule.spec.id,
-            });
-        }
-        found
+        (rule.regex.captures_iter(hay))
+            .filter_map(|caps| rule.finding(&caps))
+            .collect()
     }
 
     /// The secrets in `text` scanned as it is, given the rules whose keywords occur in it.
@@ -333,21 +337,7 @@ impl Redactor {
             if !candidates.rules[index] {
                 continue;
             }
-            let mut add = |caps: regex::Captures<'_>| {
-                let Some(secret) = caps.get(rule.spec.group) else {
-                    return;
-                };
-                if let Some(min) = rule.spec.min_entropy
-                    && shannon_entropy(secret.as_str().as_bytes()) < min
-                {
-                    return;
-                }
-                found.push(Finding {
-                    start: secret.start(),
-                    end: secret.end(),
-                    rule: rule.spec.id,
-                });
-            };
+            let mut add = |caps: regex::Captures<'_>| found.extend(rule.finding(&caps));
             match rule.spec.barrier {
                 Some(barrier) if by_runs => {
                     let hits = candidates
