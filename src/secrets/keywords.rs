@@ -183,13 +183,6 @@ pub(crate) struct Candidates {
     pub(crate) hits: Vec<(usize, usize)>,
 }
 
-impl Candidates {
-    /// Whether any rule has a keyword in the text.
-    pub(crate) fn any(&self) -> bool {
-        self.rules.contains(&true)
-    }
-}
-
 /// One walk of a [`KeywordTable`] over the visible runs of a text; offsets in `found` are view
 /// offsets.
 pub(crate) struct KeywordScan<'a> {

@@ -89,6 +89,53 @@ struct Builtin {
     /// Where keywords can start, for the view walk to skip the rest (`None`: a keyword is shorter
     /// than three bytes).
     trigrams: Option<Trigrams>,
+    /// The keywords, the rule of each, and whether each rule has a barrier (what the tables were
+    /// built from; a redactor with literals adds their prefixes to them, see [`ScanTables`]).
+    patterns: Vec<&'static str>,
+    keyword_rule: Vec<usize>,
+    barrier: Vec<bool>,
+}
+
+/// Bytes of a literal's start added to a redactor's keyword automaton (all of a shorter one).
+const LITERAL_PREFIX: usize = 8;
+
+/// A redactor's own keyword tables when it has literals: the built-in keywords plus the first
+/// [`LITERAL_PREFIX`] bytes of every literal, which mark an extra candidate slot (index: the
+/// number of rules). A literal cannot occur in the view without its prefix, so when the slot stays
+/// unmarked the literal search is skipped, and with it building the whole view for it.
+struct ScanTables {
+    view_keywords: KeywordTable,
+    trigrams: Option<Trigrams>,
+}
+
+impl ScanTables {
+    /// The tables for `builtin`'s keywords plus the prefixes of `literals`.
+    fn new(builtin: &Builtin, literals: &[&str]) -> Result<ScanTables, SecretsError> {
+        let literal_slot = builtin.rules.len();
+        let mut patterns: Vec<&[u8]> = builtin.patterns.iter().map(|p| p.as_bytes()).collect();
+        let mut keyword_rule = builtin.keyword_rule.clone();
+        for literal in literals {
+            let bytes = literal.as_bytes();
+            patterns.push(&bytes[..bytes.len().min(LITERAL_PREFIX)]);
+            keyword_rule.push(literal_slot);
+        }
+        let mut barrier = builtin.barrier.clone();
+        barrier.push(false);
+        let keywords = dfa::DFA::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .prefilter(false)
+            .build(&patterns)?;
+        Ok(ScanTables {
+            view_keywords: KeywordTable::new(
+                &keywords,
+                &keyword_rule,
+                &barrier,
+                Stop::AtInvisible,
+            )?,
+            trigrams: Trigrams::new(&patterns),
+        })
+    }
 }
 
 impl Builtin {
@@ -159,6 +206,9 @@ fn compile_builtin() -> Result<Builtin, SecretsError> {
         view_keywords: table(Stop::AtInvisible)?,
         text_keywords: table(Stop::Never)?,
         rules,
+        patterns,
+        keyword_rule,
+        barrier,
     })
 }
 
@@ -170,6 +220,9 @@ pub struct Redactor {
     /// Literal credential values (≥ [`MIN_LITERAL_LEN`] bytes), leftmost-longest.
     literals: Option<AhoCorasick>,
     longest_literal: usize,
+    /// With literals: the keyword tables that also find their prefixes (`None` without literals,
+    /// or if the tables would be too large: then the whole view is searched for them).
+    scan_tables: Option<ScanTables>,
 }
 
 impl std::fmt::Debug for Redactor {
@@ -221,10 +274,15 @@ impl Redactor {
                     .build(&values)?,
             )
         };
+        // Too many literals for a 16-bit table: search the whole view for them, as before.
+        let scan_tables = (!values.is_empty())
+            .then(|| ScanTables::new(builtin, &values).ok())
+            .flatten();
         Ok(Redactor {
             builtin,
             literals,
             longest_literal,
+            scan_tables,
         })
     }
 
@@ -246,15 +304,29 @@ impl Redactor {
     pub fn find(&self, text: &str) -> Vec<Finding> {
         // One walk finds the view and the keywords in it (see `keywords.rs`), stepping the
         // automaton only where the bitmap says a keyword can start (see `trigrams.rs`).
-        let bitmap = (self.builtin.trigrams.as_ref()).and_then(|t| t.bitmap(text.as_bytes()));
-        let mut scan =
-            (self.builtin.view_keywords).scan(self.builtin.rules.len(), bitmap.as_deref());
-        match walk(text, &mut scan) {
+        let rules = self.builtin.rules.len();
+        let (table, trigrams, slots) = match &self.scan_tables {
+            Some(own) => (&own.view_keywords, own.trigrams.as_ref(), rules + 1),
+            None => (
+                &self.builtin.view_keywords,
+                self.builtin.trigrams.as_ref(),
+                rules,
+            ),
+        };
+        let bitmap = trigrams.and_then(|t| t.bitmap(text.as_bytes()));
+        let mut scan = table.scan(slots, bitmap.as_deref());
+        let walked = walk(text, &mut scan);
+        // The literals need searching in the view when one's prefix occurs in it (or, without
+        // tables that find prefixes, whenever there are literals).
+        let literals = self.literals.is_some()
+            && (self.scan_tables.is_none() || scan.found.rules.get(rules) == Some(&true));
+        let any_rule = scan.found.rules[..rules].contains(&true);
+        match walked {
             Walked::Same => self.find_plain(text, &scan.found),
             // Nothing to look for: the view need not be built.
-            Walked::Mapped(_) if self.literals.is_none() && !scan.found.any() => Vec::new(),
+            Walked::Mapped(_) if !literals && !any_rule => Vec::new(),
             // Only rules searched around their keywords: only those parts of the view are built.
-            Walked::Mapped(map) if self.literals.is_none() && self.barriers_only(&scan.found) => {
+            Walked::Mapped(map) if !literals && self.barriers_only(&scan.found) => {
                 self.find_around_hits(text, &map, &scan.found)
             }
             Walked::Mapped(map) => self
@@ -554,7 +626,11 @@ mod tests {
     /// Secrets of every rule and env literals, whole, split by escape sequences, in titles and
     /// hyperlinks, among terminal output.
     fn secret_text() -> impl Strategy<Value = String> {
-        let secrets: Vec<String> = planted().into_iter().map(|p| p.line).collect();
+        // The planted lines, and the literals the test redactors are given (so those get split
+        // by escape sequences too).
+        let secrets: Vec<String> = (planted().into_iter().map(|p| p.line))
+            .chain(["hunter2hunter2".to_owned(), "Zx81kQwe77pLmnb2".to_owned()])
+            .collect();
         proptest::collection::vec(
             prop_oneof![
                 2 => terminal_text(),
@@ -575,6 +651,44 @@ mod tests {
             0..10,
         )
         .prop_map(|parts| parts.concat())
+    }
+
+    #[test]
+    fn a_literal_is_found_only_through_its_prefix_and_split_by_escapes_too() {
+        let literal = "Zx81kQwe77pLmnb2";
+        let redactor = Redactor::new(&[literal]).expect("builds");
+        assert!(redactor.scan_tables.is_some(), "prefix tables are built");
+        // Among output that makes other rules candidates (`key`, escape sequences), whole, split
+        // inside its prefix and after it, and in a different case (not the literal: kept).
+        for (text, hidden) in [
+            (format!("\x1b[1mkey_1 = x\x1b[0m {literal} done"), true),
+            (
+                "\x1b[1mkey\x1b[0m Zx81\x1b[32mkQwe77pLmnb2 done".to_owned(),
+                true,
+            ),
+            (
+                "\x1b[1mkey\x1b[0m Zx81kQwe77\x07pLmnb2 done".to_owned(),
+                true,
+            ),
+            (
+                "\x1b[1mplain\x1b[0m Zx81kQwe77pLmnb\x1b[K2".to_owned(),
+                true,
+            ),
+            ("\x1b[1mkey\x1b[0m zX81KqWE77PlMNB2 done".to_owned(), false),
+        ] {
+            let found = redactor.find(&text);
+            let covered: String = found.iter().map(|f| &text[f.start..f.end]).collect();
+            let visible: String = covered
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .collect();
+            assert_eq!(
+                visible.contains("Zx81") && visible.contains("pLmnb"),
+                hidden,
+                "{text:?}: {found:?}"
+            );
+            assert_eq!(found, reference_find(&redactor, &text), "{text:?}");
+        }
     }
 
     proptest! {

@@ -39,10 +39,10 @@ pub(crate) struct Trigrams {
 impl Trigrams {
     /// The tables for `keywords`; `None` when one is shorter than three bytes (the walk then steps
     /// every byte).
-    pub(crate) fn new(keywords: &[&str]) -> Option<Trigrams> {
+    pub(crate) fn new<K: AsRef<[u8]>>(keywords: &[K]) -> Option<Trigrams> {
         let mut trigrams: Vec<[u8; 3]> = keywords
             .iter()
-            .map(|k| k.as_bytes().first_chunk::<3>().map(|t| t.map(|b| b | 0x20)))
+            .map(|k| k.as_ref().first_chunk::<3>().map(|t| t.map(|b| b | 0x20)))
             .collect::<Option<_>>()?;
         trigrams.sort_unstable();
         trigrams.dedup();
