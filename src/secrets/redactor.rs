@@ -121,11 +121,7 @@ impl ScanTables {
         }
         let mut barrier = builtin.barrier.clone();
         barrier.push(false);
-        let keywords = dfa::DFA::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .prefilter(false)
-            .build(&patterns)?;
+        let keywords = keyword_dfa(&patterns)?;
         Ok(ScanTables {
             view_keywords: KeywordTable::new(
                 &keywords,
@@ -178,6 +174,17 @@ fn builtin() -> Result<&'static Builtin, &'static SecretsError> {
     BUILTIN.get_or_init(compile_builtin).as_ref()
 }
 
+/// The keyword automaton the [`KeywordTable`]s are copied from: ASCII case-insensitive, and
+/// `MatchKind::Standard`, so a match state lists every keyword ending at its byte (what the walk
+/// relies on; see `keywords.rs`).
+fn keyword_dfa<P: AsRef<[u8]>>(patterns: &[P]) -> Result<dfa::DFA, aho_corasick::BuildError> {
+    dfa::DFA::builder()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::Standard)
+        .prefilter(false)
+        .build(patterns)
+}
+
 fn compile_builtin() -> Result<Builtin, SecretsError> {
     let mut rules = Vec::with_capacity(RULES.len());
     let mut patterns = Vec::new();
@@ -194,11 +201,7 @@ fn compile_builtin() -> Result<Builtin, SecretsError> {
         }
     }
     // One pattern per (rule, keyword) pair; `keyword_rule[pattern]` is the rule index.
-    let keywords = dfa::DFA::builder()
-        .ascii_case_insensitive(true)
-        .match_kind(MatchKind::Standard)
-        .prefilter(false)
-        .build(&patterns)?;
+    let keywords = keyword_dfa(&patterns)?;
     let barrier: Vec<bool> = rules.iter().map(|r| r.spec.barrier.is_some()).collect();
     let table = |stop| KeywordTable::new(&keywords, &keyword_rule, &barrier, stop);
     Ok(Builtin {
